@@ -1,0 +1,41 @@
+"""naklar: load a hyper-parameter sweep's result directories into one table and select from it.
+
+>>> import naklar
+>>> store = naklar.load('results', dict_file='conf.json')   # doctest: +SKIP
+>>> store.select('path', C=[1, 2])                           # doctest: +SKIP
+
+The module API of the documentation lives in :mod:`naklar.experiment`.
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    FilterError,
+    NaklarError,
+    NaklarWarning,
+    NoSettingsFilesError,
+    NotInitialisedError,
+    SettingsFileError,
+    UnknownColumnError,
+    UnsupportedValueError,
+)
+from .loading import LoadReport, Skipped
+from .store import Store, load
+
+__version__ = "0.2.0"
+
+__all__ = [
+    "Store",
+    "load",
+    "LoadReport",
+    "Skipped",
+    "NaklarError",
+    "NaklarWarning",
+    "NotInitialisedError",
+    "SettingsFileError",
+    "NoSettingsFilesError",
+    "UnsupportedValueError",
+    "UnknownColumnError",
+    "FilterError",
+    "__version__",
+]

@@ -1,0 +1,152 @@
+"""The module-level API: ``initialise`` a results tree once, then ``select``.
+
+A thin facade over one default :class:`naklar.store.Store`, the way ``pyplot``
+sits over figures::
+
+    from naklar import experiment
+    experiment.initialise('./results/', dict_file='conf.json')
+    experiment.select('path', C=[1, 2])
+    experiment.select('i', experiment.E.f1 > 0.82)
+
+``experiment.E`` (the mapped class), ``experiment._engine`` (the SQLAlchemy
+engine) and ``experiment.report`` (what the last load did) always refer to the
+current default store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from .loaders import Loader
+from .loading import LoadReport, OnError
+from .store import Store
+
+# E, _engine and report are served by __getattr__ below (they follow the default store).
+__all__ = ["initialise", "connect", "reset", "select", "frame", "store", "E", "report"]  # noqa: F822
+
+_store = Store()
+
+
+def store() -> Store:
+    """The default store the module functions work on."""
+    return _store
+
+
+def connect(*args: Any, **kwargs: Any) -> sa.Engine:
+    """Use another database: all arguments go to ``sqlalchemy.create_engine``.
+
+    Call before :func:`initialise`, e.g. ``connect('sqlite:///sweep.db')`` or
+    ``connect('postgresql+psycopg://user@host/db')``.
+    """
+    global _store
+    _store = Store(sa.create_engine(*args, **kwargs))
+    return _store.engine
+
+
+def reset() -> None:
+    """Forget the loaded table and go back to a new in-memory SQLite database.
+
+    Nothing stored in a database is deleted. Calling :func:`initialise` again
+    also works without ``reset()``: it replaces the table.
+    """
+    global _store
+    _store = Store()
+
+
+def initialise(
+    root_dir: str | os.PathLike[str],
+    autoload: bool = True,
+    dict_file: str = "conf.pkl",
+    load_func: Loader | None = None,
+    decorators: Mapping[str, Any] | None = None,
+    restrict_keys: Collection[str] | None = None,
+    *,
+    on_error: OnError = "warn",
+    on_unsupported: OnError = "warn",
+    follow_symlinks: bool = False,
+    include_hidden: bool = False,
+    **engine_kwargs: Any,
+) -> LoadReport:
+    """Create the experiment table from every settings dict under ``root_dir``.
+
+    Parameters
+    ----------
+    root_dir:
+        The results tree: one directory per experimental condition.
+    autoload:
+        Also load every dict as a row (otherwise only the table is defined).
+    dict_file:
+        Name of the settings file in each run directory. The default,
+        ``conf.pkl``, is a pickle: loading a pickle runs code from the file, so
+        load only trees you trust that way; use json or yaml for others' trees.
+    load_func:
+        ``load_func(path) -> dict``; by default chosen by the file extension
+        (``.pkl``, ``.json``, ``.jbl``/``.joblib``, ``.yaml``).
+    decorators:
+        ``{'key': (getter,)}``, ``(getter, setter)`` or ``(getter, setter, Column)``
+        for a computed column. Getters and setters are called as ``f(self, value)``.
+    restrict_keys:
+        Only these keys become columns.
+    on_error:
+        A file that cannot be read: ``'warn'`` (skip it, one warning),
+        ``'raise'``, or ``'ignore'``. Skipped files are listed in the report.
+    on_unsupported:
+        A key whose values map onto no column type (a numpy array):
+        ``'warn'`` (leave the key out, one warning), ``'raise'``, or ``'ignore'``.
+    follow_symlinks, include_hidden:
+        Walk into symlinked directories / directories starting with ``.``.
+    **engine_kwargs:
+        When given, passed to ``sqlalchemy.create_engine`` as by :func:`connect`
+        (e.g. ``url='sqlite:///sweep.db'``, ``echo=True``).
+
+    Returns
+    -------
+    LoadReport
+        Files found, loaded and skipped (with reasons), keys left out.
+    """
+    if engine_kwargs:
+        connect(**engine_kwargs)
+    return _store.load(
+        root_dir,
+        autoload=autoload,
+        dict_file=dict_file,
+        load_func=load_func,
+        decorators=decorators,
+        restrict_keys=restrict_keys,
+        on_error=on_error,
+        on_unsupported=on_unsupported,
+        follow_symlinks=follow_symlinks,
+        include_hidden=include_hidden,
+    )
+
+
+def select(*arguments: Any, as_frame: bool = False, **filters: Any) -> Any:
+    """Select runs from the default store; see :meth:`naklar.store.Store.select`."""
+    return _store.select(*arguments, as_frame=as_frame, **filters)
+
+
+def frame(*arguments: Any, **filters: Any) -> pd.DataFrame:
+    """Select runs as a DataFrame; see :meth:`naklar.store.Store.frame`."""
+    return _store.frame(*arguments, **filters)
+
+
+_CURRENT = {
+    "E": lambda: _store.E,
+    "_engine": lambda: _store.engine,
+    "report": lambda: _store.report,
+    "skipped": lambda: _store.report.skipped if _store.report else [],
+    "table": lambda: _store.table,
+}
+
+
+def __getattr__(name: str) -> Any:
+    # E, _engine and report follow the default store, which connect() and
+    # reset() replace, so they are looked up on each access.
+    if name in _CURRENT:
+        return _CURRENT[name]()
+    raise AttributeError(f"module 'naklar.experiment' has no attribute {name!r}")

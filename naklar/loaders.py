@@ -1,0 +1,144 @@
+"""Reading one settings file into a dict.
+
+A loader is any callable ``load(path) -> Mapping``. naklar picks one by the
+settings file's extension unless the user passes ``load_func``.
+
+Pickle and joblib files run code when they are loaded: only load trees you
+trust with them, and prefer json or yaml for trees from others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .errors import NaklarError, SettingsFileError
+
+__all__ = [
+    "Loader",
+    "load_pickle",
+    "load_json",
+    "load_joblib",
+    "load_yaml",
+    "loader_for",
+    "read_settings",
+]
+
+Loader = Callable[[str], Mapping[str, Any]]
+
+
+def load_pickle(path: str) -> Any:
+    """Unpickle ``path`` (runs code from the file: trusted trees only)."""
+    with open(path, "rb") as handle:
+        return pickle.load(handle)
+
+
+def load_json(path: str) -> Any:
+    """Parse ``path`` as JSON."""
+    with open(path, "rb") as handle:
+        return json.loads(handle.read())
+
+
+def load_yaml(path: str) -> Any:
+    """Parse ``path`` with ``yaml.safe_load`` (needs the ``yaml`` extra)."""
+    try:
+        import yaml
+    except ImportError as error:  # pragma: no cover - depends on the install
+        raise NaklarError(
+            f"{path}: reading YAML needs PyYAML; install it with pip install 'naklar[yaml]'"
+        ) from error
+    with open(path, "rb") as handle:
+        return yaml.safe_load(handle)
+
+
+def load_joblib(path: str) -> dict[str, Any]:
+    """Load a joblib dump memory-mapped, replacing every numpy array by a path.
+
+    Arrays can be large, so they are memory-mapped rather than read; each array
+    value is then replaced by the path of the file that holds it (the dump
+    itself, or the ``.npy`` file older joblib versions wrote beside it) and its
+    memory map is closed, so nothing stays open once the dict is returned.
+    """
+    import joblib
+
+    settings = joblib.load(path, mmap_mode="r")
+    if not isinstance(settings, Mapping):
+        return settings
+    loaded = dict(settings)
+    for key, value in loaded.items():
+        if isinstance(value, np.ndarray):
+            loaded[key] = _array_file(value, path)
+            _close_memmap(value)
+    return loaded
+
+
+def _array_file(array: np.ndarray, dump_path: str) -> str:
+    filename = getattr(array, "filename", None)
+    return os.fspath(filename) if filename else dump_path
+
+
+def _close_memmap(array: np.ndarray) -> None:
+    mmap = getattr(array, "_mmap", None)
+    if mmap is not None:
+        mmap.close()
+
+
+_LOADERS_BY_EXTENSION: dict[str, Loader] = {
+    ".pkl": load_pickle,
+    ".pickle": load_pickle,
+    ".p": load_pickle,
+    ".json": load_json,
+    ".jbl": load_joblib,
+    ".joblib": load_joblib,
+    ".yaml": load_yaml,
+    ".yml": load_yaml,
+}
+
+
+def loader_for(dict_file: str) -> Loader:
+    """Pick the loader for a settings file name by its extension.
+
+    >>> loader_for('conf.json').__name__
+    'load_json'
+    """
+    extension = os.path.splitext(dict_file)[1].lower()
+    try:
+        return _LOADERS_BY_EXTENSION[extension]
+    except KeyError:
+        known = ", ".join(sorted(_LOADERS_BY_EXTENSION))
+        raise NaklarError(
+            f"no loader for settings files named {dict_file!r}: known extensions are "
+            f"{known}; pass load_func=<callable taking a path, returning a dict>"
+        ) from None
+
+
+def read_settings(path: str, load: Loader) -> dict[str, Any]:
+    """Read one settings file, turning every failure into :class:`SettingsFileError`."""
+    try:
+        settings = load(path)
+    except SettingsFileError:
+        raise
+    except Exception as error:  # a user's load_func may raise anything
+        raise SettingsFileError(path, _describe(error)) from error
+    if not isinstance(settings, Mapping):
+        raise SettingsFileError(
+            path, f"expected a dict of settings, the file holds a {type(settings).__name__}"
+        )
+    return dict(settings)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, EOFError):
+        return "file ends early (EOFError): the run was probably killed while writing it"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if isinstance(error, FileNotFoundError):
+        return "file vanished before it could be read"
+    if isinstance(error, json.JSONDecodeError):
+        return f"invalid JSON: {error}"
+    return f"{type(error).__name__}: {error}"

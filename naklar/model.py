@@ -1,0 +1,225 @@
+"""The table and the mapped class ``E`` built from the inferred columns.
+
+Each settings key becomes one column and one attribute of the mapped class.
+Keys are used as column names verbatim (SQLAlchemy quotes them), so a key may be
+anything: ``'learning rate'``, ``'select'``, ``'metadata'``. Two columns whose
+names differ only in case would clash on SQLite and MySQL, so the later one
+gets a numbered suffix. Keys that cannot be Python attributes stay reachable by
+item access: ``E['learning rate']`` on the class, ``run['learning rate']`` on a
+row.
+
+Decorators become hybrid properties: the Python side runs the user's getter and
+setter, the SQL side is the stored column, so ``E.output == '/x'`` still compiles.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import registry as Registry
+
+from .errors import NaklarError, UnknownColumnError
+
+__all__ = [
+    "ID_COLUMN",
+    "DIR_COLUMN",
+    "Decorator",
+    "ColumnSpec",
+    "Experiment",
+    "build_model",
+    "parse_decorators",
+    "closest_names",
+]
+
+#: Primary key: the order rows were loaded in (natural directory order).
+ID_COLUMN = "naklar_id"
+#: The run's directory, relative to the root directory, in POSIX form.
+DIR_COLUMN = "naklar_dir"
+RESERVED_COLUMNS = (ID_COLUMN, DIR_COLUMN)
+
+Getter = Callable[[Any, Any], Any]
+Setter = Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class Decorator:
+    """A user's getter/setter pair for a key, and a column for computed keys."""
+
+    getter: Getter | None = None
+    setter: Setter | None = None
+    column: sa.Column[Any] | None = None
+
+
+def parse_decorators(decorators: Mapping[str, Any] | None) -> dict[str, Decorator]:
+    """Check the seed's ``{'key': (getter, setter, Column)}`` form.
+
+    A slot that is not callable means "the default" (return the stored value).
+    """
+    parsed: dict[str, Decorator] = {}
+    for key, spec in (decorators or {}).items():
+        if callable(spec):
+            spec = (spec,)
+        if not isinstance(spec, (tuple, list)) or not 1 <= len(spec) <= 3:
+            raise NaklarError(
+                f"decorator for {key!r} must be a tuple (getter,), (getter, setter) or "
+                f"(getter, setter, sqlalchemy.Column), got {spec!r}"
+            )
+        getter, setter, column = (*spec, None, None)[:3]
+        if column is not None and not isinstance(column, sa.Column):
+            raise NaklarError(
+                f"the third item of the decorator for {key!r} must be a sqlalchemy.Column "
+                f"giving the computed column's type, got {type(column).__name__}"
+            )
+        parsed[key] = Decorator(
+            getter if callable(getter) else None,
+            setter if callable(setter) else None,
+            column,
+        )
+    return parsed
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One user column: its settings key, SQL name, Python attribute and type."""
+
+    key: str
+    name: str
+    attribute: str
+    type: sa.types.TypeEngine[Any]
+    decorator: Decorator | None = None
+
+    @property
+    def stored_attribute(self) -> str:
+        """The mapped attribute holding the stored value (a decorator's hybrid wraps it)."""
+        return f"_naklar_stored_{self.attribute}" if self.decorator else self.attribute
+
+
+class Experiment:
+    """Base of the mapped class ``E``: one object per run.
+
+    Objects read like the settings dicts they came from: ``repr`` shows the
+    values, ``run['key']`` reads a key, ``dict(run)`` iterates ``(key, value)``.
+    """
+
+    _naklar_columns: ClassVar[dict[str, ColumnSpec]] = {}
+
+    def __class_getitem__(cls, key: str) -> Any:
+        """``E['learning rate']``: the SQL expression for any key."""
+        return getattr(cls, cls._naklar_spec(key).attribute)
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, type(self)._naklar_spec(key).attribute)
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        for key in type(self)._naklar_columns:
+            yield key, self[key]
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{key}={value!r}" for key, value in self)
+        return f"{type(self).__name__}({values})"
+
+    @classmethod
+    def _naklar_spec(cls, key: str) -> ColumnSpec:
+        try:
+            return cls._naklar_columns[key]
+        except KeyError:
+            raise UnknownColumnError(unknown_column_message(key, cls._naklar_columns)) from None
+
+
+def unknown_column_message(key: Any, known: Mapping[str, Any] | list[str]) -> str:
+    names = list(known)
+    close = closest_names(str(key), names)
+    hint = f"; closest: {', '.join(map(repr, close))}" if close else ""
+    return f"{key!r} is not a column{hint}. Columns are: {', '.join(map(repr, names))}"
+
+
+def closest_names(name: str, names: list[str], limit: int = 3) -> list[str]:
+    """Column names that look like ``name`` (case-insensitive), best first."""
+    import difflib
+
+    folded = {candidate.casefold(): candidate for candidate in names}
+    matches = difflib.get_close_matches(name.casefold(), list(folded), n=limit, cutoff=0.6)
+    return [folded[match] for match in matches]
+
+
+_CLASS_ATTRIBUTES = (
+    frozenset(dir(Experiment)) | {"registry", "metadata", "query"} | set(RESERVED_COLUMNS)
+)
+
+
+def _is_plain_attribute(key: str) -> bool:
+    return (
+        key.isidentifier()
+        and not keyword.iskeyword(key)
+        and not key.startswith("_")
+        and key not in _CLASS_ATTRIBUTES
+    )
+
+
+def assign_names(keys: list[str]) -> dict[str, tuple[str, str]]:
+    """``key -> (column name, attribute name)``, unique and safe for any key.
+
+    Column names compare case-insensitively on SQLite and MySQL, so a name that
+    clashes (ignoring case) with one already taken, or with naklar's own
+    columns, gets a numbered suffix.
+    """
+    taken = {name.casefold() for name in RESERVED_COLUMNS}
+    names: dict[str, tuple[str, str]] = {}
+    for position, key in enumerate(keys):
+        name = key
+        suffix = 1
+        while name.casefold() in taken:
+            name = f"{key}_{suffix}"
+            suffix += 1
+        taken.add(name.casefold())
+        attribute = key if _is_plain_attribute(key) else f"_naklar_c{position}"
+        names[key] = (name, attribute)
+    return names
+
+
+def build_model(
+    table_name: str, columns: list[ColumnSpec], metadata: sa.MetaData
+) -> tuple[sa.Table, type[Experiment]]:
+    """Create the table and map a fresh ``Exp`` class onto it."""
+    table = sa.Table(
+        table_name,
+        metadata,
+        sa.Column(ID_COLUMN, sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column(DIR_COLUMN, sa.Text().with_variant(sa.String(1024), "mysql", "mariadb")),
+        *(sa.Column(spec.name, spec.type) for spec in columns),
+    )
+    dir_spec = ColumnSpec(DIR_COLUMN, DIR_COLUMN, DIR_COLUMN, table.c[DIR_COLUMN].type)
+    specs = {DIR_COLUMN: dir_spec, **{spec.key: spec for spec in columns}}
+
+    attributes: dict[str, Any] = {"_naklar_columns": specs, "__module__": "naklar.experiment"}
+    properties: dict[str, Any] = {ID_COLUMN: table.c[ID_COLUMN]}
+    for spec in specs.values():
+        if spec.decorator is not None:
+            attributes[spec.attribute] = _hybrid(spec.stored_attribute, spec.decorator)
+        properties[spec.stored_attribute] = table.c[spec.name]
+
+    cls = type("Exp", (Experiment,), attributes)
+    Registry(metadata=metadata).map_imperatively(cls, table, properties=properties)
+    return table, cls
+
+
+def _hybrid(stored: str, decorator: Decorator) -> hybrid_property[Any]:
+    getter, setter = decorator.getter, decorator.setter
+
+    def get(self: Any) -> Any:
+        value = getattr(self, stored)
+        return getter(self, value) if getter else value
+
+    def set_(self: Any, value: Any) -> None:
+        setattr(self, stored, setter(self, value) if setter else value)
+
+    def expression(cls: Any) -> Any:
+        # SQL sees the stored value: E.output == '/x' compares what is on disk.
+        return getattr(cls, stored)
+
+    return hybrid_property(get, set_, expr=expression)
