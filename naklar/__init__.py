@@ -21,12 +21,14 @@ from .errors import (
 )
 from .loading import LoadReport, Skipped
 from .store import Store, load
+from .store import open_store as open  # noqa: A004 (naklar.open, like dataset.connect)
 
 __version__ = "0.2.0"
 
 __all__ = [
     "Store",
     "load",
+    "open",
     "LoadReport",
     "Skipped",
     "NaklarError",

@@ -27,7 +27,18 @@ from .loading import LoadReport, OnError
 from .store import Store
 
 # E, _engine and report are served by __getattr__ below (they follow the default store).
-__all__ = ["initialise", "connect", "reset", "select", "frame", "store", "E", "report"]  # noqa: F822
+__all__ = [
+    "initialise",
+    "connect",
+    "open",
+    "refresh",
+    "reset",
+    "select",
+    "frame",
+    "store",
+    "E",  # noqa: F822
+    "report",  # noqa: F822
+]  # noqa: F822
 
 _store = Store()
 
@@ -70,6 +81,8 @@ def initialise(
     on_unsupported: OnError = "warn",
     follow_symlinks: bool = False,
     include_hidden: bool = False,
+    workers: int | None = None,
+    progress: bool | None = None,
     **engine_kwargs: Any,
 ) -> LoadReport:
     """Create the experiment table from every settings dict under ``root_dir``.
@@ -100,6 +113,12 @@ def initialise(
         ``'warn'`` (leave the key out, one warning), ``'raise'``, or ``'ignore'``.
     follow_symlinks, include_hidden:
         Walk into symlinked directories / directories starting with ``.``.
+    workers:
+        Processes reading files: ``None`` (default) uses every core once the
+        load has run long enough to pay for it, ``1`` reads serially.
+    progress:
+        ``False`` never shows a progress bar; by default one appears when
+        reading takes more than a second.
     **engine_kwargs:
         When given, passed to ``sqlalchemy.create_engine`` as by :func:`connect`
         (e.g. ``url='sqlite:///sweep.db'``, ``echo=True``).
@@ -122,6 +141,35 @@ def initialise(
         on_unsupported=on_unsupported,
         follow_symlinks=follow_symlinks,
         include_hidden=include_hidden,
+        workers=workers,
+        progress=progress,
+    )
+
+
+def open(  # noqa: A001 (the module API's counterpart of naklar.open)
+    url: str | sa.Engine, *, table_name: str = "experiment", decorators: Any = None
+) -> Store:
+    """Make a persistent store the default one, without scanning its tree.
+
+    ``experiment.open('sqlite:///sweep.db')`` then ``select(...)`` works in a new
+    Python session after ``connect('sqlite:///sweep.db')`` and ``initialise(...)``
+    in an earlier one. Decorators are not stored: pass them again.
+    """
+    global _store
+    _store = Store.open(url, table_name=table_name, decorators=decorators)
+    return _store
+
+
+def refresh(
+    *,
+    load_func: Loader | None = None,
+    decorators: Mapping[str, Any] | None = None,
+    workers: int | None = None,
+    progress: bool | None = None,
+) -> LoadReport:
+    """Load new and changed runs, drop vanished ones; see :meth:`naklar.store.Store.refresh`."""
+    return _store.refresh(
+        load_func=load_func, decorators=decorators, workers=workers, progress=progress
     )
 
 

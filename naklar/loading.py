@@ -13,11 +13,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .discover import find_settings_files
-from .errors import NoSettingsFilesError, SettingsFileError, UnsupportedValueError, warn
-from .loaders import Loader, read_settings
+from .errors import NoSettingsFilesError, UnsupportedValueError, warn
+from .loaders import Loader
 from .model import RESERVED_COLUMNS, Decorator
-from .schema import Kind, KindTally, Unsupported
+from .reading import FileStamp, ReadOptions, RowView, TreeRead, keep_only, read_tree
+from .refreshing import RefreshCounts
+from .schema import Kind, KindTally
 
 __all__ = ["Skipped", "LoadReport", "LoadedTree", "load_tree", "RowView"]
 
@@ -51,30 +52,21 @@ class LoadReport:
     dropped_keys: dict[str, str] = field(default_factory=dict)
     renamed_keys: dict[str, str] = field(default_factory=dict)
     string_fallbacks: dict[str, list[str]] = field(default_factory=dict)
+    #: Set by a refresh: what it added, updated, removed and skipped.
+    changes: RefreshCounts | None = None
 
     def __str__(self) -> str:
         lines = [
             f"{self.files_found} {self.dict_file} files under {self.root_dir}: "
             f"{self.loaded} loaded, {len(self.skipped)} skipped"
         ]
+        if self.changes is not None:
+            lines.append(f"  refreshed: {self.changes}")
         lines += [f"  skipped {entry}" for entry in self.skipped]
         lines += [f"  not walked {entry}" for entry in self.walk_problems]
         lines += [f"  key {key!r} left out: {why}" for key, why in self.dropped_keys.items()]
         lines += [f"  key {key!r} stored as {name!r}" for key, name in self.renamed_keys.items()]
         return "\n".join(lines)
-
-
-class RowView(dict):
-    """A settings dict whose keys also read as attributes: ``self.output``.
-
-    Setters run before any object exists, so they get one of these as ``self``.
-    """
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
 
 
 @dataclass
@@ -84,6 +76,10 @@ class LoadedTree:
     rows: list[tuple[str, dict[str, Any]]]
     kinds: dict[str, Kind]
     report: LoadReport
+    #: The settings file of each row, for the run index.
+    stamps: list[FileStamp] = field(default_factory=list)
+    #: Every kind seen per key, so a refresh can widen a column as a full load would.
+    tally: KindTally = field(default_factory=KindTally)
 
 
 def load_tree(
@@ -97,55 +93,49 @@ def load_tree(
     on_unsupported: OnError = "warn",
     follow_symlinks: bool = False,
     include_hidden: bool = False,
+    workers: int | None = None,
+    progress: bool | None = None,
 ) -> LoadedTree:
-    """Read every ``dict_file`` under ``root_dir`` into typed rows."""
-    _check_mode("on_error", on_error)
-    _check_mode("on_unsupported", on_unsupported)
+    """Read every ``dict_file`` under ``root_dir`` into typed rows.
+
+    ``workers`` and ``progress`` are described in :func:`naklar.reading.read_tree`.
+    """
+    check_mode("on_error", on_error)
+    check_mode("on_unsupported", on_unsupported)
     if not os.path.isdir(root_dir):
         raise NoSettingsFilesError(
             f"root_dir {root_dir!r} is not a directory; pass the folder that holds one "
             f"sub-directory per run"
         )
-    found = find_settings_files(
-        root_dir, dict_file, follow_symlinks=follow_symlinks, include_hidden=include_hidden
+    options = ReadOptions(
+        root_dir,
+        dict_file,
+        load,
+        decorators,
+        restrict_keys=keep_only(restrict_keys),
+        raise_on_error=on_error == "raise",
+        follow_symlinks=follow_symlinks,
+        include_hidden=include_hidden,
     )
-    report = LoadReport(root_dir, dict_file, files_found=len(found.paths))
-    report.walk_problems = [Skipped(path, reason) for path, reason in found.problems]
-    if not found.paths:
+    read = read_tree(options, workers=workers, progress=progress)
+    if not read.files_found:
         raise NoSettingsFilesError(
             f"no file named {dict_file!r} under {root_dir!r}; pass dict_file= with the name "
             f"of the settings file each run directory holds"
         )
+    return finish_load(read, LoadReport(root_dir, dict_file), on_error, on_unsupported)
 
-    keep = set(restrict_keys) if restrict_keys is not None else None
-    tally = KindTally()
-    first_unsupported: dict[str, str] = {}
-    rows: list[tuple[str, dict[str, Any]]] = []
-    prefix = len(os.path.join(root_dir, ""))
-    for path in found.paths:
-        try:
-            settings = read_settings(path, load)
-        except SettingsFileError as error:
-            if on_error == "raise":
-                raise
-            report.skipped.append(Skipped(path, error.reason))
-            continue
-        if keep is not None:
-            settings = {key: value for key, value in settings.items() if key in keep}
-        settings = _run_setters(settings, decorators)
-        values = {}
-        for key, value in settings.items():
-            key = str(key)
-            normalised = tally.add(key, value)
-            if isinstance(normalised, Unsupported):
-                first_unsupported.setdefault(key, path)
-            else:
-                values[key] = normalised[1]
-        directory = os.path.dirname(path)[prefix:].replace(os.sep, "/") or "."
-        rows.append((directory, values))
-    report.loaded = len(rows)
 
-    _drop_unsupported(tally, rows, report, on_unsupported, first_unsupported)
+def finish_load(
+    read: TreeRead, report: LoadReport, on_error: OnError, on_unsupported: OnError
+) -> LoadedTree:
+    """Account for every file, drop unsupported keys, rename reserved ones, resolve kinds."""
+    report.files_found = read.files_found
+    report.skipped = [Skipped(path, reason) for path, reason in read.skipped]
+    report.walk_problems = [Skipped(path, reason) for path, reason in read.walk_problems]
+    report.loaded = len(read.rows)
+    tally, rows = read.tally, read.rows
+    _drop_unsupported(tally, rows, report, on_unsupported, read.first_unsupported)
     _rename_reserved_keys(tally, rows, report)
     kinds = tally.column_kinds(_keys_in_order(rows, tally))
     report.string_fallbacks = {
@@ -154,22 +144,13 @@ def load_tree(
     if on_error == "warn":
         _warn_about_skipped(report)
     _warn_about_string_fallbacks(report)
-    return LoadedTree(rows, kinds, report)
+    return LoadedTree(rows, kinds, report, read.stamps, tally)
 
 
-def _check_mode(name: str, mode: str) -> None:
+def check_mode(name: str, mode: str) -> None:
+    """Refuse an ``on_error``/``on_unsupported`` value that is not one of the modes."""
     if mode not in _MODES:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
-
-
-def _run_setters(settings: dict[str, Any], decorators: Mapping[str, Decorator]) -> dict[str, Any]:
-    setters = [(key, deco.setter) for key, deco in decorators.items() if deco.setter]
-    if not setters:
-        return settings
-    view = RowView(settings)
-    for key, setter in setters:
-        view[key] = setter(view, view.get(key))
-    return dict(view)
 
 
 def _keys_in_order(rows: list[tuple[str, dict[str, Any]]], tally: KindTally) -> list[str]:

@@ -6,20 +6,24 @@ API in :mod:`naklar.experiment` is a thin facade over one default store.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import namedtuple
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateColumn
 
-from .errors import NotInitialisedError
+from .bulk import bulk_insert
+from .catalog import Catalog, ColumnRecord, StoreRecord, delete_ids, kind_of_type
+from .errors import NaklarError, NoSettingsFilesError, NotInitialisedError
 from .filters import parse_selection
 from .frames import frame_from_rows
 from .loaders import Loader, loader_for
-from .loading import LoadedTree, LoadReport, OnError, load_tree
+from .loading import LoadedTree, LoadReport, OnError, Skipped, finish_load, load_tree
 from .model import (
     DIR_COLUMN,
     ID_COLUMN,
@@ -30,9 +34,11 @@ from .model import (
     build_model,
     parse_decorators,
 )
-from .schema import coerce_to_kind, sql_type
+from .reading import ReadOptions, TreeRead, keep_only, read_files, read_tree
+from .refreshing import FileChanges, RefreshCounts, compare_files, merge_columns
+from .schema import Kind, KindTally, coerce_to_kind, infer_column_kind, sql_type
 
-__all__ = ["Store", "load", "DEFAULT_URL", "TABLE_NAME"]
+__all__ = ["Store", "load", "open_store", "DEFAULT_URL", "TABLE_NAME"]
 
 DEFAULT_URL = "sqlite://"
 TABLE_NAME = "experiment"
@@ -56,6 +62,8 @@ class Store:
         self._model: type[Experiment] | None = None
         self.report: LoadReport | None = None
         self.root_dir: str | None = None
+        self._catalog = Catalog(table_name)
+        self._record: StoreRecord | None = None
 
     def __repr__(self) -> str:
         rows = self.report.loaded if self.report else 0
@@ -76,14 +84,40 @@ class Store:
         on_unsupported: OnError = "warn",
         follow_symlinks: bool = False,
         include_hidden: bool = False,
+        workers: int | None = None,
+        progress: bool | None = None,
     ) -> LoadReport:
         """Build the table from every ``dict_file`` under ``root_dir`` and load the rows.
 
-        Loading again replaces the table: re-running a notebook cell just works.
+        Loading again in the same store replaces the table: re-running a notebook
+        cell just works. A *new* store on a database that already holds this tree
+        (same root, ``dict_file``, ``restrict_keys`` and walk options, and neither
+        ``load_func`` nor decorator setters, which could change values without any
+        file changing) is refreshed instead (``autoload=True``), or opened as it
+        is without scanning (``autoload=False``).
         See :func:`naklar.experiment.initialise` for the parameters.
         """
         root = os.fspath(root_dir)
         parsed_decorators = parse_decorators(decorators)
+        if self.table is None:
+            with self.engine.connect() as connection:
+                record = self._catalog.read_record(connection)
+            if record is not None and _same_load(
+                record,
+                root,
+                dict_file,
+                load_func,
+                parsed_decorators,
+                restrict_keys,
+                follow_symlinks,
+                include_hidden,
+            ):
+                self._adopt(record, parsed_decorators, root)
+                if not autoload:
+                    return self.report  # type: ignore[return-value]
+                return self.refresh(
+                    load_func=load_func, decorators=decorators, workers=workers, progress=progress
+                )
         tree = load_tree(
             root,
             dict_file,
@@ -94,18 +128,119 @@ class Store:
             on_unsupported=on_unsupported,
             follow_symlinks=follow_symlinks,
             include_hidden=include_hidden,
+            workers=workers,
+            progress=progress,
         )
         specs = _column_specs(tree, parsed_decorators)
         table, model = build_model(self.table_name, specs, sa.MetaData())
+        record = StoreRecord(
+            os.path.abspath(root),
+            dict_file,
+            [_column_record(spec, tree) for spec in specs],
+            next_id=0,
+            restrict_keys=sorted(restrict_keys) if restrict_keys is not None else None,
+            on_error=on_error,
+            on_unsupported=on_unsupported,
+            follow_symlinks=follow_symlinks,
+            include_hidden=include_hidden,
+            custom_load_func=load_func is not None,
+            decorated_keys=list(parsed_decorators),
+            dropped_keys=dict(tree.report.dropped_keys),
+            renamed_keys=dict(tree.report.renamed_keys),
+        )
         with self.engine.begin() as connection:
             table.drop(connection, checkfirst=True)
             table.create(connection)
+            self._catalog.recreate(connection)
             if autoload:
-                _insert_rows(connection, table, specs, tree)
+                ids = range(len(tree.rows))
+                _insert_rows(connection, table, specs, tree.rows, ids, tree.kinds, tree.tally)
+                self._catalog.add_runs(connection, ids, tree.stamps)
+                record.next_id = len(tree.rows)
+            self._catalog.write_record(connection, record)
         if not autoload:
             tree.report.loaded = 0
         self.table, self._model, self.report, self.root_dir = table, model, tree.report, root
+        self._record = record
         return tree.report
+
+    @classmethod
+    def open(
+        cls,
+        engine: sa.Engine | str,
+        *,
+        table_name: str = TABLE_NAME,
+        decorators: Mapping[str, Any] | None = None,
+    ) -> Store:
+        """Reopen a store that :meth:`load` filled, without scanning the tree.
+
+        Parameters
+        ----------
+        engine:
+            The database (an engine or a URL) the store was loaded into.
+        table_name:
+            The experiment table's name.
+        decorators:
+            The decorators the store was loaded with: functions are not stored
+            in the database, so getters apply only when passed again.
+
+        Raises
+        ------
+        NotInitialisedError
+            The database holds no naklar store under ``table_name``.
+        """
+        store = cls(
+            sa.create_engine(engine) if isinstance(engine, str) else engine, table_name=table_name
+        )
+        with store.engine.connect() as connection:
+            record = store._catalog.read_record(connection)
+        if record is None:
+            raise NotInitialisedError(
+                f"no naklar store named {table_name!r} in {store.engine.url!r}: load one "
+                f"with initialise(root_dir) after connect(url), or pass table_name="
+            )
+        store._adopt(record, parse_decorators(decorators), record.root_dir)
+        return store
+
+    def refresh(
+        self,
+        *,
+        load_func: Loader | None = None,
+        decorators: Mapping[str, Any] | None = None,
+        workers: int | None = None,
+        progress: bool | None = None,
+    ) -> LoadReport:
+        """Bring the table up to date with the tree: read only new and changed files.
+
+        Rows whose settings file disappeared are removed; keys seen for the first
+        time become new columns. When a stored column's kind must widen (an
+        Integer key now holds floats), every file is read again and the table
+        rebuilt, exactly as a fresh load would. The returned report's
+        ``changes`` counts what was added, updated, removed and skipped.
+
+        ``load_func`` and ``decorators`` are not stored: pass the ones the store
+        was loaded with again.
+        """
+        record = self._record
+        if record is None:
+            raise NotInitialisedError(
+                "nothing to refresh: load a tree with initialise(root_dir) first"
+            )
+        if record.custom_load_func and load_func is None:
+            raise NaklarError(
+                f"the store was loaded with a load_func, which is not stored; pass "
+                f"refresh(load_func=...) to read {record.dict_file!r} files the same way"
+            )
+        return refresh_store(self, record, load_func, decorators, workers, progress)
+
+    def _adopt(self, record: StoreRecord, decorators: Mapping[str, Decorator], root: str) -> None:
+        """Take over a stored table: rebuild the table object and ``E`` from the record."""
+        specs = specs_from_record(record, decorators)
+        self.table, self._model = build_model(self.table_name, specs, sa.MetaData())
+        self._record, self.root_dir = record, root
+        with self.engine.connect() as connection:
+            count = self._catalog.count_runs(connection)
+        self.report = LoadReport(root, record.dict_file, files_found=count, loaded=count)
 
     # -- selecting ----------------------------------------------------------
 
@@ -210,19 +345,49 @@ def _column_specs(tree: LoadedTree, decorators: Mapping[str, Decorator]) -> list
 
 
 def _insert_rows(
-    connection: sa.Connection, table: sa.Table, specs: list[ColumnSpec], tree: LoadedTree
+    connection: sa.Connection,
+    table: sa.Table,
+    specs: list[ColumnSpec],
+    rows: Sequence[tuple[str, dict[str, Any]]],
+    ids: Iterable[int],
+    kinds: Mapping[str, Kind],
+    tally: KindTally,
 ) -> None:
-    """Bulk insert (Core executemany): no ORM object per row on the load path."""
-    converters = [(spec.key, spec.name, tree.kinds.get(spec.key)) for spec in specs]
-    rows = []
-    for row_id, (directory, values) in enumerate(tree.rows):
-        row = {ID_COLUMN: row_id, DIR_COLUMN: directory}
-        for key, name, kind in converters:
-            value = values.get(key)
-            row[name] = coerce_to_kind(value, kind) if kind is not None else value
-        rows.append(row)
-    if rows:
-        connection.execute(table.insert(), rows)
+    """Bulk insert through the DB-API: no ORM object, no parameter dict per row.
+
+    ``kinds`` are the columns' kinds, ``tally`` the kinds these rows hold.
+    """
+    names = [ID_COLUMN, DIR_COLUMN, *(spec.name for spec in specs)]
+    keys = [spec.key for spec in specs]
+    converters = [None, None, *(_converter(spec, kinds, tally) for spec in specs)]
+    values = (
+        (run_id, directory, *map(settings.get, keys))
+        for run_id, (directory, settings) in zip(ids, rows, strict=True)
+    )
+    bulk_insert(connection, table, names, values, converters)
+
+
+def _converter(
+    spec: ColumnSpec, kinds: Mapping[str, Kind], tally: KindTally
+) -> Callable[[Any], Any] | None:
+    """Values of the column's kind are stored as they are; others are coerced to it."""
+    seen = tally.kinds.get(spec.key)
+    kind = kinds.get(spec.key)
+    if seen is None or kind is None:
+        return None
+    if spec.decorator is not None and spec.decorator.column is not None:
+        return None
+    if seen <= {kind}:
+        return None
+    return lambda value: coerce_to_kind(value, kind)
+
+
+def _column_record(spec: ColumnSpec, tree: LoadedTree) -> ColumnRecord:
+    kind = tree.kinds.get(spec.key)
+    seen = sorted(tree.tally.kinds.get(spec.key, ()), key=lambda kind: kind.value)
+    if spec.decorator is not None and spec.decorator.column is not None:
+        kind = kind_of_type(spec.type)
+    return ColumnRecord(spec.key, spec.name, spec.attribute, kind or Kind.STRING, seen)
 
 
 def _tuples(specs: list[ColumnSpec], values: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -240,6 +405,20 @@ def _row_type(fields: tuple[str, ...]) -> Any:
     return _ROW_TYPES[fields]
 
 
+def open_store(
+    url: str | sa.Engine,
+    *,
+    table_name: str = TABLE_NAME,
+    decorators: Mapping[str, Any] | None = None,
+) -> Store:
+    """Reopen a persistent store without scanning its tree; see :meth:`Store.open`.
+
+    >>> store = naklar.open('sqlite:///sweep.db')   # doctest: +SKIP
+    >>> store.frame(C=[1, 2])                        # doctest: +SKIP
+    """
+    return Store.open(url, table_name=table_name, decorators=decorators)
+
+
 def load(root_dir: str | os.PathLike[str], *, url: str | None = None, **options: Any) -> Store:
     """Load a results tree into a new store and return it.
 
@@ -249,3 +428,193 @@ def load(root_dir: str | os.PathLike[str], *, url: str | None = None, **options:
     store = Store(sa.create_engine(url) if url else None)
     store.load(root_dir, **options)
     return store
+
+
+# -- reopening and refreshing ---------------------------------------------------
+
+
+def _same_load(
+    record: StoreRecord,
+    root: str,
+    dict_file: str,
+    load_func: Loader | None,
+    decorators: Mapping[str, Decorator],
+    restrict_keys: Collection[str] | None,
+    follow_symlinks: bool,
+    include_hidden: bool,
+) -> bool:
+    """Would loading with these options give the stored table, file for unchanged file?"""
+    return (
+        record.root_dir == os.path.abspath(root)
+        and record.dict_file == dict_file
+        and record.restrict_keys == (sorted(restrict_keys) if restrict_keys is not None else None)
+        and record.follow_symlinks == follow_symlinks
+        and record.include_hidden == include_hidden
+        and load_func is None
+        and not record.custom_load_func
+        and not any(decorator.setter for decorator in decorators.values())
+    )
+
+
+def specs_from_record(record: StoreRecord, decorators: Mapping[str, Decorator]) -> list[ColumnSpec]:
+    """Column specs from the stored record; a decorator's Column, if passed, sets the type."""
+    specs = []
+    for column in record.columns:
+        decorator = decorators.get(column.key)
+        if decorator is not None and decorator.column is not None:
+            column_type = decorator.column.type
+        else:
+            column_type = sql_type(column.kind)
+        specs.append(ColumnSpec(column.key, column.name, column.attribute, column_type, decorator))
+    return specs
+
+
+def refresh_store(
+    store: Store,
+    record: StoreRecord,
+    load_func: Loader | None,
+    decorators: Mapping[str, Any] | None,
+    workers: int | None,
+    progress: bool | None,
+) -> LoadReport:
+    """Apply the tree's changes since the last load or refresh to ``store``'s table."""
+    parsed_decorators = parse_decorators(decorators)
+    root = record.root_dir
+    if not os.path.isdir(root):
+        raise NoSettingsFilesError(
+            f"the store's root_dir {root!r} is not a directory any more; a store can be "
+            f"opened without its tree, but refreshing needs it"
+        )
+    options = ReadOptions(
+        root,
+        record.dict_file,
+        load_func or loader_for(record.dict_file),
+        parsed_decorators,
+        restrict_keys=keep_only(record.restrict_keys),
+        raise_on_error=record.on_error == "raise",
+        follow_symlinks=record.follow_symlinks,
+        include_hidden=record.include_hidden,
+        stat_only=True,
+    )
+    on_disk = read_tree(options, workers=workers, progress=progress)
+    with store.engine.connect() as connection:
+        indexed = store._catalog.read_runs(connection)
+    changes = compare_files(indexed, on_disk.stamps)
+    read = read_files(
+        [os.path.join(root, stamp.path) for stamp in changes.to_read],
+        dataclasses.replace(options, stat_only=False),
+        workers=workers,
+        progress=progress,
+    )
+    for key in record.dropped_keys:  # a key left out once stays out, as in a full load
+        read.tally.kinds.pop(key, None)
+        read.tally.unsupported.pop(key, None)
+        for _, values in read.rows:
+            values.pop(key, None)
+    stored_keys = {column.key for column in record.columns}
+    if stored_keys & set(read.tally.unsupported):
+        return _reload(store, record, load_func, decorators, workers, progress, changes, read)
+    report = LoadReport(store.root_dir or root, record.dict_file)
+    read.files_found = on_disk.files_found  # warnings count skips out of every file
+    tree = finish_load(read, report, record.on_error, record.on_unsupported)  # type: ignore[arg-type]
+    fixed = [key for key, deco in parsed_decorators.items() if deco.column is not None]
+    merged = merge_columns(record.columns, tree.tally, fixed)
+    if merged.widened:
+        return _reload(store, record, load_func, decorators, workers, progress, changes, read)
+
+    all_keys = [column.key for column in merged.columns] + merged.new_keys
+    names = assign_names(all_keys)
+    new_columns = [
+        ColumnRecord(
+            key,
+            *names[key],
+            infer_column_kind(tree.tally.kinds[key]),
+            sorted(tree.tally.kinds[key], key=lambda kind: kind.value),
+        )
+        for key in merged.new_keys
+    ]
+    columns = merged.columns + new_columns
+    updated_record = dataclasses.replace(
+        record,
+        columns=columns,
+        dropped_keys={**record.dropped_keys, **report.dropped_keys},
+        renamed_keys={**record.renamed_keys, **report.renamed_keys},
+    )
+    ids = []
+    for stamp in read.stamps:
+        if stamp.path in changes.changed_ids:
+            ids.append(changes.changed_ids[stamp.path])
+        else:
+            ids.append(updated_record.next_id)
+            updated_record.next_id += 1
+    deleted = changes.removed_ids + list(changes.changed_ids.values())
+    specs = specs_from_record(updated_record, parsed_decorators)
+    table, model = build_model(store.table_name, specs, sa.MetaData())
+    kinds = {column.key: column.kind for column in columns}
+    with store.engine.begin() as connection:
+        for column in new_columns:
+            _add_column(connection, table, table.c[column.name])
+        delete_ids(connection, table, deleted)
+        store._catalog.delete_runs(connection, deleted)
+        _insert_rows(connection, table, specs, read.rows, ids, kinds, tree.tally)
+        store._catalog.add_runs(connection, ids, read.stamps)
+        store._catalog.write_record(connection, updated_record)
+        count = store._catalog.count_runs(connection)
+
+    replaced = sum(stamp.path in changes.changed_ids for stamp in read.stamps)
+    report.files_found = on_disk.files_found
+    report.loaded = count
+    report.walk_problems = [Skipped(path, reason) for path, reason in on_disk.walk_problems]
+    report.changes = RefreshCounts(
+        added=len(read.rows) - replaced,
+        updated=replaced,
+        removed=len(deleted) - replaced,
+        unchanged=changes.unchanged,
+        skipped=len(read.skipped),
+    )
+    store.table, store._model, store.report, store._record = table, model, report, updated_record
+    return report
+
+
+def _reload(
+    store: Store,
+    record: StoreRecord,
+    load_func: Loader | None,
+    decorators: Mapping[str, Any] | None,
+    workers: int | None,
+    progress: bool | None,
+    changes: FileChanges,
+    read: TreeRead,
+) -> LoadReport:
+    """A column must change type: load everything again, but report what changed."""
+    replaced = sum(stamp.path in changes.changed_ids for stamp in read.stamps)
+    report = store.load(
+        store.root_dir or record.root_dir,
+        dict_file=record.dict_file,
+        load_func=load_func,
+        decorators=decorators,
+        restrict_keys=record.restrict_keys,
+        on_error=record.on_error,  # type: ignore[arg-type]
+        on_unsupported=record.on_unsupported,  # type: ignore[arg-type]
+        follow_symlinks=record.follow_symlinks,
+        include_hidden=record.include_hidden,
+        workers=workers,
+        progress=progress,
+    )
+    report.changes = RefreshCounts(
+        added=len(read.rows) - replaced,
+        updated=replaced,
+        removed=len(changes.removed_ids) + len(changes.changed_ids) - replaced,
+        unchanged=changes.unchanged,
+        skipped=len(read.skipped),
+        reloaded=True,
+    )
+    return report
+
+
+def _add_column(connection: sa.Connection, table: sa.Table, column: sa.Column[Any]) -> None:
+    """ALTER TABLE ... ADD COLUMN, with the dialect's quoting and type."""
+    dialect = connection.dialect
+    table_name = dialect.identifier_preparer.format_table(table)
+    definition = CreateColumn(column).compile(dialect=dialect)
+    connection.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {definition}")

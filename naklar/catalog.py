@@ -1,0 +1,184 @@
+"""What a store keeps beside its experiment table, to reopen and refresh it later.
+
+Two naklar-owned tables live next to the experiment table ``<t>``:
+
+``<t>_naklar_runs``
+    The run index: per row (``naklar_id``) the settings file it came from, as a
+    path relative to the root, with its size and ``mtime_ns``. A refresh re-reads
+    only files whose size or mtime changed.
+``<t>_naklar_meta``
+    One JSON record (:class:`StoreRecord`): root directory, settings file name,
+    load options, and per column its key, SQL name, attribute, kind and every
+    kind seen, so ``E`` can be rebuilt without scanning the tree or reflecting.
+
+``load_func`` and ``decorators`` are code and are not stored: pass them again
+to :meth:`naklar.Store.open` / :meth:`naklar.Store.refresh`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+from .bulk import bulk_insert
+from .model import ID_COLUMN
+from .reading import FileStamp
+from .schema import Kind
+
+__all__ = ["ColumnRecord", "StoreRecord", "Catalog", "RECORD_FORMAT"]
+
+#: Bumped when the record's shape changes; an older record means a full reload.
+RECORD_FORMAT = 1
+_RECORD_NAME = "store"
+#: Rows per DELETE ... WHERE id IN (...), below every backend's parameter limit.
+_DELETE_BATCH = 500
+
+
+@dataclass
+class ColumnRecord:
+    """One user column as persisted."""
+
+    key: str
+    name: str
+    attribute: str
+    kind: Kind
+    seen: list[Kind] = field(default_factory=list)  # every kind seen, for widening
+
+
+@dataclass
+class StoreRecord:
+    """Everything needed to rebuild a store's table and mapped class, and to refresh it."""
+
+    root_dir: str
+    dict_file: str
+    columns: list[ColumnRecord]
+    next_id: int
+    restrict_keys: list[str] | None = None
+    on_error: str = "warn"
+    on_unsupported: str = "warn"
+    follow_symlinks: bool = False
+    include_hidden: bool = False
+    custom_load_func: bool = False
+    decorated_keys: list[str] = field(default_factory=list)
+    dropped_keys: dict[str, str] = field(default_factory=dict)
+    renamed_keys: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        document = asdict(self)
+        document["format"] = RECORD_FORMAT
+        for column in document["columns"]:
+            column["kind"] = column["kind"].value
+            column["seen"] = [kind.value for kind in column["seen"]]
+        return json.dumps(document)
+
+    @classmethod
+    def from_json(cls, text: str) -> StoreRecord | None:
+        """The record, or ``None`` when it was written by an incompatible version."""
+        document = json.loads(text)
+        if document.pop("format", None) != RECORD_FORMAT:
+            return None
+        document["columns"] = [
+            ColumnRecord(
+                column["key"],
+                column["name"],
+                column["attribute"],
+                Kind(column["kind"]),
+                [Kind(kind) for kind in column["seen"]],
+            )
+            for column in document["columns"]
+        ]
+        return cls(**document)
+
+
+class Catalog:
+    """The run index and the record of one experiment table."""
+
+    def __init__(self, table_name: str) -> None:
+        metadata = sa.MetaData()
+        text = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+        self.runs = sa.Table(
+            f"{table_name}_naklar_runs",
+            metadata,
+            sa.Column(ID_COLUMN, sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("settings_path", text, nullable=False),
+            sa.Column("size", sa.BigInteger, nullable=False),
+            sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+        )
+        self.meta = sa.Table(
+            f"{table_name}_naklar_meta",
+            metadata,
+            sa.Column("name", sa.String(64), primary_key=True),
+            sa.Column("value", text, nullable=False),
+        )
+
+    def read_record(self, connection: sa.Connection) -> StoreRecord | None:
+        """The stored record, or ``None`` when there is none (or an unreadable one)."""
+        if not sa.inspect(connection).has_table(self.meta.name):
+            return None
+        text = connection.execute(
+            sa.select(self.meta.c.value).where(self.meta.c.name == _RECORD_NAME)
+        ).scalar()
+        return StoreRecord.from_json(text) if text is not None else None
+
+    def write_record(self, connection: sa.Connection, record: StoreRecord) -> None:
+        connection.execute(self.meta.delete().where(self.meta.c.name == _RECORD_NAME))
+        connection.execute(self.meta.insert(), {"name": _RECORD_NAME, "value": record.to_json()})
+
+    def recreate(self, connection: sa.Connection) -> None:
+        """Drop and create both tables, empty."""
+        self.drop(connection)
+        self.runs.create(connection)
+        self.meta.create(connection)
+
+    def drop(self, connection: sa.Connection) -> None:
+        self.runs.drop(connection, checkfirst=True)
+        self.meta.drop(connection, checkfirst=True)
+
+    def add_runs(
+        self, connection: sa.Connection, ids: Sequence[int], stamps: Sequence[FileStamp]
+    ) -> None:
+        names = [ID_COLUMN, "settings_path", "size", "mtime_ns"]
+        rows = ((run_id, *stamp) for run_id, stamp in zip(ids, stamps, strict=True))
+        bulk_insert(connection, self.runs, names, rows)
+
+    def read_runs(self, connection: sa.Connection) -> dict[str, tuple[int, int, int]]:
+        """``settings path -> (naklar_id, size, mtime_ns)`` for every indexed run."""
+        columns = self.runs.c
+        result = connection.execute(
+            sa.select(columns.settings_path, columns[ID_COLUMN], columns.size, columns.mtime_ns)
+        )
+        return {path: (run_id, size, mtime) for path, run_id, size, mtime in result}
+
+    def count_runs(self, connection: sa.Connection) -> int:
+        count = connection.execute(sa.select(sa.func.count()).select_from(self.runs)).scalar()
+        return int(count or 0)
+
+    def delete_runs(self, connection: sa.Connection, ids: Iterable[int]) -> None:
+        delete_ids(connection, self.runs, ids)
+
+
+def delete_ids(connection: sa.Connection, table: sa.Table, ids: Iterable[int]) -> None:
+    """Delete the rows with these ``naklar_id`` values, in batches."""
+    ordered = sorted(ids)
+    id_column = table.c[ID_COLUMN]
+    for start in range(0, len(ordered), _DELETE_BATCH):
+        batch = ordered[start : start + _DELETE_BATCH]
+        connection.execute(table.delete().where(id_column.in_(batch)))
+
+
+def kind_of_type(column_type: sa.types.TypeEngine[Any]) -> Kind:
+    """The kind a decorator's computed column type records as."""
+    if isinstance(column_type, sa.Boolean):
+        return Kind.BOOLEAN
+    if isinstance(column_type, sa.Integer):
+        return Kind.INTEGER
+    if isinstance(column_type, sa.Float):
+        return Kind.FLOAT
+    if isinstance(column_type, sa.DateTime):
+        return Kind.DATETIME
+    return Kind.STRING

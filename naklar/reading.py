@@ -1,0 +1,488 @@
+"""Walking a results tree and reading its settings files, on more than one core.
+
+The tree is cut into *units* in natural order: a settings file, or a subtree
+that :func:`naklar.discover.find_settings_files` walks. Units are grouped in
+chunks; the main process works through the chunks in order and, once the load
+has run long enough to pay for it, forks one worker per extra core that takes
+chunks from the same counter and streams its results back. Results are put
+together in chunk order, so a parallel read gives exactly the rows of a serial
+one, in the same order.
+
+Each file is read, filtered by ``restrict_keys``, passed through the decorators'
+setters and normalised in the process that read it: only plain Python values
+cross the process boundary. The fork inherits the loader and the setters, so
+lambdas and closures work; where ``fork`` is not available the read is serial.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .discover import find_settings_files, natural_key
+from .errors import NaklarError, SettingsFileError
+from .loaders import Loader, read_settings
+from .model import Decorator
+from .progress import Progress
+from .schema import Kind, KindTally, Unsupported
+
+__all__ = ["ReadOptions", "TreeRead", "FileStamp", "RowView", "read_tree", "read_files"]
+
+#: Serial work after which an automatic read starts its workers.
+PARALLEL_AFTER_SECONDS = 0.08
+#: Chunks per process: enough to balance uneven subtrees, few enough to be cheap.
+_CHUNKS_PER_PROCESS = 24
+#: The planner splits subtrees until it has this many (or the tree ends).
+_TARGET_SUBTREES = 256
+_MAX_PLAN_DEPTH = 4
+
+_FILE, _TREE = 0, 1
+Unit = tuple[int, str]
+
+# Values of these classes are stored as they come (after ``convert``), their kind
+# known from the class alone: the per-value work of the common case is one
+# dictionary lookup. Anything else goes through ``schema.normalise_value``;
+# tests/test_parallel.py checks both paths agree.
+_IDENTITY: Callable[[Any], Any] | None = None
+_BY_CLASS: dict[type, tuple[Kind | None, Callable[[Any], Any] | None]] = {
+    type(None): (None, _IDENTITY),
+    bool: (Kind.BOOLEAN, _IDENTITY),
+    int: (Kind.INTEGER, _IDENTITY),
+    float: (Kind.FLOAT, _IDENTITY),
+    str: (Kind.STRING, _IDENTITY),
+    np.bool_: (Kind.BOOLEAN, bool),
+    **{cls: (Kind.INTEGER, int) for cls in (np.int8, np.int16, np.int32, np.int64)},
+    **{cls: (Kind.INTEGER, int) for cls in (np.uint8, np.uint16, np.uint32, np.uint64)},
+    **{cls: (Kind.FLOAT, float) for cls in (np.float16, np.float32, np.float64)},
+}
+
+
+class RowView(dict[str, Any]):
+    """A settings dict whose keys also read as attributes: ``self.output``.
+
+    Setters run before any object exists, so they get one of these as ``self``.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class FileStamp(NamedTuple):
+    """A settings file as the run index remembers it: path relative to the root."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Everything a process needs to turn a settings file into a row."""
+
+    root_dir: str
+    dict_file: str
+    load: Loader
+    decorators: Mapping[str, Decorator]
+    restrict_keys: frozenset[str] | None = None
+    raise_on_error: bool = False
+    follow_symlinks: bool = False
+    include_hidden: bool = False
+    #: Only find and stat the files (a refresh's first pass); read none.
+    stat_only: bool = False
+
+    @property
+    def prefix(self) -> int:
+        return len(os.path.join(self.root_dir, ""))
+
+
+@dataclass
+class TreeRead:
+    """What reading found: rows in natural order, their files, and what went wrong."""
+
+    rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    stamps: list[FileStamp] = field(default_factory=list)
+    tally: KindTally = field(default_factory=KindTally)
+    files_found: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    walk_problems: list[tuple[str, str]] = field(default_factory=list)
+    first_unsupported: dict[str, str] = field(default_factory=dict)
+    workers_used: int = 1
+
+
+@dataclass
+class _ChunkRead:
+    """One chunk's share of a :class:`TreeRead`, before merging."""
+
+    rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    stamps: list[FileStamp] = field(default_factory=list)
+    classes: dict[str, set[type]] = field(default_factory=dict)
+    tally: KindTally = field(default_factory=KindTally)
+    files_found: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    walk_problems: list[tuple[str, str]] = field(default_factory=list)
+    first_unsupported: dict[str, str] = field(default_factory=dict)
+    error: tuple[str, str] | None = None  # on_error='raise': the file that stopped it
+
+
+# -- planning ----------------------------------------------------------------
+
+
+def plan_units(options: ReadOptions) -> list[Unit]:
+    """Cut the tree into units in natural (pre-)order, splitting subtrees a few levels deep.
+
+    With ``follow_symlinks`` the tree stays one unit, so symlink-loop detection
+    sees every directory.
+    """
+    units: list[Unit] = [(_TREE, options.root_dir)]
+    if options.follow_symlinks:
+        return units
+    for _ in range(_MAX_PLAN_DEPTH):
+        if sum(kind == _TREE for kind, _ in units) >= _TARGET_SUBTREES:
+            break
+        expanded: list[Unit] = []
+        for unit in units:
+            expanded += _split(unit, options) if unit[0] == _TREE else [unit]
+        if len(expanded) == len(units) and expanded == units:
+            break
+        units = expanded
+    return units
+
+
+def _split(unit: Unit, options: ReadOptions) -> list[Unit]:
+    """A subtree as its own settings file then its subdirectories (discover's rules)."""
+    directory = unit[1]
+    try:
+        with os.scandir(directory) as entries:
+            listing = list(entries)
+        own: list[Unit] = []
+        subdirectories = []
+        for entry in listing:
+            if entry.name == options.dict_file:
+                if entry.is_file():
+                    own.append((_FILE, entry.path))
+            elif entry.is_dir(follow_symlinks=False) and (
+                options.include_hidden or not entry.name.startswith(".")
+            ):
+                subdirectories.append(entry.name)
+    except OSError:
+        return [unit]  # the walk of this subtree reports the problem
+    subdirectories.sort(key=natural_key)
+    return own + [(_TREE, os.path.join(directory, name)) for name in subdirectories]
+
+
+def _chunks(units: list[Unit], processes: int) -> list[list[Unit]]:
+    size = max(1, -(-len(units) // (processes * _CHUNKS_PER_PROCESS)))
+    return [units[start : start + size] for start in range(0, len(units), size)]
+
+
+# -- reading one chunk ---------------------------------------------------------
+
+
+def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
+    chunk = _ChunkRead()
+    for kind, path in units:
+        if kind == _FILE:
+            paths = [path]
+        else:
+            found = find_settings_files(
+                path,
+                options.dict_file,
+                follow_symlinks=options.follow_symlinks,
+                include_hidden=options.include_hidden,
+            )
+            paths = found.paths
+            chunk.walk_problems += found.problems
+        chunk.files_found += len(paths)
+        if options.stat_only:
+            chunk.stamps += [_stamp(settings_path, options.prefix) for settings_path in paths]
+            continue
+        for settings_path in paths:
+            if not _read_file(settings_path, options, chunk):
+                return chunk
+    return chunk
+
+
+def _read_file(path: str, options: ReadOptions, chunk: _ChunkRead) -> bool:
+    """Add one file's row (or its skip) to ``chunk``; ``False`` stops the chunk."""
+    # stat before reading: a file rewritten meanwhile looks changed next refresh
+    stamp = _stamp(path, options.prefix)
+    try:
+        settings = read_settings(path, options.load)
+    except SettingsFileError as error:
+        if options.raise_on_error:
+            chunk.error = (error.path, error.reason)
+            return False
+        chunk.skipped.append((path, error.reason))
+        return True
+    if options.restrict_keys is not None:
+        settings = {key: value for key, value in settings.items() if key in options.restrict_keys}
+    settings = run_setters(settings, options.decorators)
+    values = _normalise_row(settings, path, chunk)
+    chunk.rows.append((stamp.path.rpartition("/")[0] or ".", values))
+    chunk.stamps.append(stamp)
+    return True
+
+
+def _stamp(path: str, prefix: int) -> FileStamp:
+    try:
+        stat = os.stat(path)
+        size, mtime_ns = stat.st_size, stat.st_mtime_ns
+    except OSError:
+        size, mtime_ns = -1, -1  # vanished: reading it will say so
+    return FileStamp(path[prefix:].replace(os.sep, "/"), size, mtime_ns)
+
+
+def run_setters(settings: dict[str, Any], decorators: Mapping[str, Decorator]) -> dict[str, Any]:
+    """Run every decorator's setter on the settings, in the decorators' order."""
+    setters = [(key, deco.setter) for key, deco in decorators.items() if deco.setter]
+    if not setters:
+        return settings
+    view = RowView(settings)
+    for key, setter in setters:
+        view[key] = setter(view, view.get(key))
+    return dict(view)
+
+
+def _normalise_row(settings: dict[str, Any], path: str, chunk: _ChunkRead) -> dict[str, Any]:
+    """Normalise in place where every value's class says its kind; else per value."""
+    classes = chunk.classes
+    for key, value in settings.items():
+        known = _BY_CLASS.get(value.__class__)
+        if known is None or key.__class__ is not str:
+            return _normalise_row_slowly(settings, path, chunk)
+        seen = classes.get(key)
+        if seen is None:
+            classes[key] = {value.__class__}
+        else:
+            seen.add(value.__class__)
+        convert = known[1]
+        if convert is not None:
+            settings[key] = convert(value)
+    return settings
+
+
+def _normalise_row_slowly(settings: dict[str, Any], path: str, chunk: _ChunkRead) -> dict[str, Any]:
+    values = {}
+    for key, value in settings.items():
+        key = str(key)
+        normalised = chunk.tally.add(key, value)
+        if isinstance(normalised, Unsupported):
+            chunk.first_unsupported.setdefault(key, path)
+        else:
+            values[key] = normalised[1]
+    return values
+
+
+def _merge(chunks: Iterator[_ChunkRead]) -> TreeRead:
+    read = TreeRead()
+    kinds = read.tally.kinds
+    for chunk in chunks:
+        if chunk.error is not None:
+            raise SettingsFileError(*chunk.error)
+        read.rows += chunk.rows
+        read.stamps += chunk.stamps
+        read.files_found += chunk.files_found
+        read.skipped += chunk.skipped
+        read.walk_problems += chunk.walk_problems
+        for key, classes in chunk.classes.items():
+            seen = kinds.setdefault(key, set())
+            seen.update(kind for kind in (_BY_CLASS[cls][0] for cls in classes) if kind)
+        for key, seen_kinds in chunk.tally.kinds.items():
+            kinds.setdefault(key, set()).update(seen_kinds)
+        for key, counts in chunk.tally.unsupported.items():
+            total = read.tally.unsupported.setdefault(key, {})
+            for name, count in counts.items():
+                total[name] = total.get(name, 0) + count
+        for key, path in chunk.first_unsupported.items():
+            read.first_unsupported.setdefault(key, path)
+    return read
+
+
+# -- serial and parallel driving -----------------------------------------------
+
+
+def read_tree(options: ReadOptions, *, workers: int | None, progress: bool | None) -> TreeRead:
+    """Walk ``options.root_dir`` and read every settings file under it.
+
+    Parameters
+    ----------
+    options:
+        Where to look and how to read.
+    workers:
+        Processes to use: ``None`` uses every core once the read has run for
+        :data:`PARALLEL_AFTER_SECONDS`; ``1`` reads serially; ``n > 1`` starts
+        ``n - 1`` workers at once (where ``fork`` is available).
+    progress:
+        ``False`` never shows a progress bar; otherwise one appears when the
+        read takes more than a second.
+    """
+    units = plan_units(options)
+    return _read_units(units, options, workers=workers, progress=progress)
+
+
+def read_files(
+    paths: list[str], options: ReadOptions, *, workers: int | None, progress: bool | None
+) -> TreeRead:
+    """Read the given settings files (a refresh's new and changed ones), in that order."""
+    return _read_units([(_FILE, path) for path in paths], options, workers, progress)
+
+
+def _read_units(
+    units: list[Unit], options: ReadOptions, workers: int | None, progress: bool | None
+) -> TreeRead:
+    processes = _process_count(workers)
+    chunks = _chunks(units, processes)
+    bar = Progress(
+        len(units), f"naklar: reading {options.dict_file}", enabled=progress is not False
+    )
+    with bar:
+        if processes == 1 or len(chunks) < 2:
+            results = []
+            for number, chunk in enumerate(chunks):
+                results.append(_read_chunk(chunk, options))
+                bar.advance_to(_units_before(chunks, number + 1))
+                if results[-1].error is not None:
+                    break
+            return _merge(iter(results))
+        else:
+            start_now = workers is not None
+            read = _read_in_parallel(chunks, options, processes - 1, start_now, bar)
+    return read
+
+
+def _process_count(workers: int | None) -> int:
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be None or at least 1, got {workers!r}")
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if threading.active_count() > 1:
+        return 1  # forking a process with threads can deadlock the child
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    return workers if workers is not None else available
+
+
+def _units_before(chunks: list[list[Unit]], count: int) -> int:
+    return sum(len(chunk) for chunk in chunks[:count])
+
+
+def _read_in_parallel(
+    chunks: list[list[Unit]],
+    options: ReadOptions,
+    worker_count: int,
+    start_now: bool,
+    bar: Progress,
+) -> TreeRead:
+    context = multiprocessing.get_context("fork")
+    next_chunk = context.Value("q", 0)
+    units_done = context.Value("q", 0)
+    results_queue: Any = context.Queue()
+    results: dict[int, _ChunkRead] = {}
+    workers: list[Any] = []
+    started = time.monotonic()
+    try:
+        while True:
+            if not workers and (start_now or time.monotonic() - started > PARALLEL_AFTER_SECONDS):
+                remaining = len(chunks) - next_chunk.value
+                for _ in range(min(worker_count, remaining - 1)):
+                    worker = context.Process(
+                        target=_worker,
+                        args=(chunks, options, next_chunk, units_done, results_queue),
+                        daemon=True,
+                    )
+                    worker.start()
+                    workers.append(worker)
+            number = _claim(next_chunk)
+            if number >= len(chunks):
+                break
+            results[number] = _read_chunk(chunks[number], options)
+            with units_done.get_lock():
+                units_done.value += len(chunks[number])
+            bar.advance_to(units_done.value)
+            if results[number].error is not None:
+                break
+        finished = 0
+        while finished < len(workers):
+            message = results_queue.get()
+            if message is None:
+                finished += 1
+            elif isinstance(message, _WorkerFailure):
+                raise message.rebuild()
+            else:
+                number, chunk = message
+                results[number] = chunk
+                bar.advance_to(units_done.value)
+        for worker in workers:
+            worker.join()
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()
+    read = _merge(results[number] for number in sorted(results))
+    read.workers_used = 1 + len(workers)
+    return read
+
+
+def _claim(counter: Any) -> int:
+    with counter.get_lock():
+        number = int(counter.value)
+        counter.value += 1
+    return number
+
+
+@dataclass
+class _WorkerFailure:
+    """An unexpected exception in a worker (a setter raising), sent to the main process."""
+
+    error: BaseException | None
+    description: str
+
+    def rebuild(self) -> BaseException:
+        if self.error is not None:
+            return self.error
+        return NaklarError(f"reading in a worker process failed: {self.description}")
+
+
+def _worker(
+    chunks: list[list[Unit]],
+    options: ReadOptions,
+    next_chunk: Any,
+    units_done: Any,
+    results_queue: Any,
+) -> None:
+    try:
+        while (number := _claim(next_chunk)) < len(chunks):
+            chunk = _read_chunk(chunks[number], options)
+            with units_done.get_lock():
+                units_done.value += len(chunks[number])
+            results_queue.put((number, chunk))
+            if chunk.error is not None:
+                break
+    except BaseException as error:  # the main process re-raises it
+        results_queue.put(_failure(error))
+    results_queue.put(None)
+
+
+def _failure(error: BaseException) -> _WorkerFailure:
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(error))
+        return _WorkerFailure(error, repr(error))
+    except Exception:
+        return _WorkerFailure(None, f"{type(error).__name__}: {error}")
+
+
+def keep_only(restrict_keys: Collection[str] | None) -> frozenset[str] | None:
+    """``restrict_keys`` as the frozen set :class:`ReadOptions` wants."""
+    return frozenset(restrict_keys) if restrict_keys is not None else None
