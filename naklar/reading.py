@@ -16,6 +16,7 @@ lambdas and closures work; where ``fork`` is not available the read is serial.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import threading
@@ -45,6 +46,8 @@ _MAX_PLAN_DEPTH = 4
 
 _FILE, _TREE = 0, 1
 Unit = tuple[int, str]
+#: A row's keys and the classes of its values.
+Shape = tuple[tuple[str, ...], tuple[type, ...]]
 
 # Values of these classes are stored as they come (after ``convert``), their kind
 # known from the class alone: the per-value work of the common case is one
@@ -100,8 +103,9 @@ class ReadOptions:
     #: Only find and stat the files (a refresh's first pass); read none.
     stat_only: bool = False
 
-    @property
+    @functools.cached_property
     def prefix(self) -> int:
+        """Length of the root's path with its separator: cut it off to get relative paths."""
         return len(os.path.join(self.root_dir, ""))
 
 
@@ -125,7 +129,9 @@ class _ChunkRead:
 
     rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     stamps: list[FileStamp] = field(default_factory=list)
-    classes: dict[str, set[type]] = field(default_factory=dict)
+    shapes: dict[Shape, list[tuple[str, Callable[[Any], Any]]] | None] = field(
+        default_factory=dict
+    )
     tally: KindTally = field(default_factory=KindTally)
     files_found: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -254,21 +260,35 @@ def run_setters(settings: dict[str, Any], decorators: Mapping[str, Decorator]) -
 
 
 def _normalise_row(settings: dict[str, Any], path: str, chunk: _ChunkRead) -> dict[str, Any]:
-    """Normalise in place where every value's class says its kind; else per value."""
-    classes = chunk.classes
-    for key, value in settings.items():
-        known = _BY_CLASS.get(value.__class__)
-        if known is None or key.__class__ is not str:
-            return _normalise_row_slowly(settings, path, chunk)
-        seen = classes.get(key)
-        if seen is None:
-            classes[key] = {value.__class__}
-        else:
-            seen.add(value.__class__)
-        convert = known[1]
-        if convert is not None:
-            settings[key] = convert(value)
+    """Normalise in place when the row's *shape* (keys and value classes) is a known one.
+
+    Sweeps repeat a handful of shapes, so the per-row work is building the shape
+    and one dictionary lookup; a new shape is checked once, value by value.
+    """
+    shape = (tuple(settings), tuple(map(type, settings.values())))
+    conversions = chunk.shapes.get(shape, _UNSEEN)
+    if conversions is _UNSEEN:
+        conversions = chunk.shapes[shape] = _conversions(shape)
+    if conversions is None:
+        return _normalise_row_slowly(settings, path, chunk)
+    for key, convert in conversions:
+        settings[key] = convert(settings[key])
     return settings
+
+
+_UNSEEN: Any = object()
+
+
+def _conversions(shape: Shape) -> list[tuple[str, Callable[[Any], Any]]] | None:
+    """What a row of this shape needs converted, or ``None`` if it needs the slow path."""
+    conversions = []
+    for key, cls in zip(*shape, strict=True):
+        known = _BY_CLASS.get(cls)
+        if known is None or key.__class__ is not str:
+            return None
+        if known[1] is not None:
+            conversions.append((key, known[1]))
+    return conversions
 
 
 def _normalise_row_slowly(settings: dict[str, Any], path: str, chunk: _ChunkRead) -> dict[str, Any]:
@@ -294,9 +314,14 @@ def _merge(chunks: Iterator[_ChunkRead]) -> TreeRead:
         read.files_found += chunk.files_found
         read.skipped += chunk.skipped
         read.walk_problems += chunk.walk_problems
-        for key, classes in chunk.classes.items():
-            seen = kinds.setdefault(key, set())
-            seen.update(kind for kind in (_BY_CLASS[cls][0] for cls in classes) if kind)
+        for (keys, classes), conversions in chunk.shapes.items():
+            if conversions is None:
+                continue  # those rows went through the tally
+            for key, cls in zip(keys, classes, strict=True):
+                kind = _BY_CLASS[cls][0]
+                seen = kinds.setdefault(key, set())
+                if kind is not None:
+                    seen.add(kind)
         for key, seen_kinds in chunk.tally.kinds.items():
             kinds.setdefault(key, set()).update(seen_kinds)
         for key, counts in chunk.tally.unsupported.items():
@@ -418,8 +443,8 @@ def _read_in_parallel(
             elif isinstance(message, _WorkerFailure):
                 raise message.rebuild()
             else:
-                number, chunk = message
-                results[number] = chunk
+                number, packed = message
+                results[number] = _unpack(packed)
                 bar.advance_to(units_done.value)
         for worker in workers:
             worker.join()
@@ -431,6 +456,33 @@ def _read_in_parallel(
     read = _merge(results[number] for number in sorted(results))
     read.workers_used = 1 + len(workers)
     return read
+
+
+def _pack(chunk: _ChunkRead) -> tuple[_ChunkRead, list[tuple[str, ...]], list[Any]]:
+    """The chunk without per-row dicts: each row's keys are pickled once per shape.
+
+    Pickling 50,000 settings dicts costs as much as reading them; as value tuples
+    with a shared key tuple it is a fraction of that.
+    """
+    key_numbers: dict[tuple[str, ...], int] = {}
+    packed_rows = []
+    for directory, values in chunk.rows:
+        keys = tuple(values)
+        number = key_numbers.setdefault(keys, len(key_numbers))
+        packed_rows.append((directory, number, tuple(values.values())))
+    stamps = [tuple(stamp) for stamp in chunk.stamps]
+    chunk.rows, chunk.stamps = [], []
+    return chunk, list(key_numbers), [packed_rows, stamps]
+
+
+def _unpack(packed: tuple[_ChunkRead, list[tuple[str, ...]], list[Any]]) -> _ChunkRead:
+    chunk, key_tuples, (packed_rows, stamps) = packed
+    chunk.rows = [
+        (directory, dict(zip(key_tuples[number], values, strict=True)))
+        for directory, number, values in packed_rows
+    ]
+    chunk.stamps = [FileStamp(*stamp) for stamp in stamps]
+    return chunk
 
 
 def _claim(counter: Any) -> int:
@@ -465,7 +517,7 @@ def _worker(
             chunk = _read_chunk(chunks[number], options)
             with units_done.get_lock():
                 units_done.value += len(chunks[number])
-            results_queue.put((number, chunk))
+            results_queue.put((number, _pack(chunk)))
             if chunk.error is not None:
                 break
     except BaseException as error:  # the main process re-raises it
