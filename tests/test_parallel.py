@@ -1,0 +1,154 @@
+"""Parallel and serial reading give the same table; the fast normalisation agrees with schema's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import naklar
+from naklar import reading
+from naklar.errors import SettingsFileError
+from naklar.loaders import load_json
+from naklar.schema import normalise_value
+
+
+def _sweep(count: int) -> dict[str, dict[str, Any]]:
+    runs: dict[str, dict[str, Any]] = {}
+    for i in range(count):
+        settings: dict[str, Any] = {"i": i, "f1": i / count, "kernel": ["rbf", "linear"][i % 2]}
+        if i % 7 == 0:
+            settings["C"] = np.float64(i)  # numpy scalars take the per-value path
+        if i % 11 == 0:
+            settings["mixed"] = "text" if i % 2 else i
+        runs[f"group{i % 3}/run{i}"] = settings
+    runs["group1/run5"] = {"i": 5, "arr": np.zeros(3)}  # unsupported values are dropped
+    return runs
+
+
+def _frame_of(root: Path, **options: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", naklar.NaklarWarning)
+        store = naklar.load(root, dict_file="conf.pkl", progress=False, **options)
+    return store.frame(), store.report
+
+
+def test_parallel_read_gives_the_serial_table(make_tree: Any) -> None:
+    root = make_tree(_sweep(300), fmt="pkl")
+    (root / "group2" / "broken").mkdir()
+    (root / "group2" / "broken" / "conf.pkl").write_bytes(b"not a pickle")
+
+    serial, serial_report = _frame_of(root, workers=1)
+    parallel, parallel_report = _frame_of(root, workers=2)
+
+    assert parallel.equals(serial)
+    assert list(parallel.dtypes) == list(serial.dtypes)
+    assert parallel_report.skipped == serial_report.skipped
+    assert parallel_report.dropped_keys == serial_report.dropped_keys
+    assert parallel_report.loaded + len(parallel_report.skipped) == parallel_report.files_found
+
+
+def test_parallel_read_runs_a_lambda_loader_and_closure_setter(make_tree: Any) -> None:
+    root = make_tree({str(i): {"i": i} for i in range(50)}, fmt="json")
+    offset = 100
+    decorators = {"j": (None, lambda self, value: self.i + offset)}
+
+    store = naklar.load(
+        root,
+        dict_file="conf.json",
+        load_func=lambda path: load_json(path),
+        decorators=decorators,
+        workers=2,
+        progress=False,
+    )
+
+    assert store.frame()["j"].tolist() == [i + offset for i in range(50)]
+
+
+def test_parallel_read_raises_at_the_first_bad_file_in_tree_order(make_tree: Any) -> None:
+    runs = {str(i): {"i": i} for i in range(200)}
+    root = make_tree(runs, fmt="json")
+    for bad in ("150", "40"):
+        (root / bad / "conf.json").write_text("{")
+
+    with pytest.raises(SettingsFileError) as raised:
+        naklar.load(root, dict_file="conf.json", on_error="raise", workers=2, progress=False)
+
+    assert raised.value.path == str(root / "40" / "conf.json")
+
+
+def test_parallel_read_reraises_a_setter_error(make_tree: Any) -> None:
+    root = make_tree({str(i): {"i": i} for i in range(100)}, fmt="json")
+
+    def setter(self: Any, value: Any) -> Any:
+        if self.i == 70:
+            raise ZeroDivisionError("setter failed")
+        return value
+
+    with pytest.raises(ZeroDivisionError, match="setter failed"):
+        naklar.load(
+            root, dict_file="conf.json", decorators={"i": (None, setter)}, workers=2, progress=False
+        )
+
+
+def test_workers_below_one_are_refused(make_tree: Any) -> None:
+    root = make_tree({"0": {"i": 0}}, fmt="json")
+    with pytest.raises(ValueError, match="workers must be None or at least 1, got 0"):
+        naklar.load(root, dict_file="conf.json", workers=0)
+
+
+def test_plan_units_keeps_natural_order_when_splitting_subtrees(make_tree: Any) -> None:
+    runs = {f"a{i}/b{j}": {"i": i, "j": j} for i in (10, 2, 1) for j in (3, 20)}
+    runs["."] = {"i": -1, "j": -1}
+    root = make_tree(runs, fmt="json")
+    options = reading.ReadOptions(str(root), "conf.json", load_json, {})
+
+    read = reading.read_tree(options, workers=1, progress=False)
+
+    assert [directory for directory, _ in read.rows] == [
+        ".",
+        "a1/b3",
+        "a1/b20",
+        "a2/b3",
+        "a2/b20",
+        "a10/b3",
+        "a10/b20",
+    ]
+
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**62), max_value=2**62),
+    st.floats(allow_nan=True),
+    st.text(max_size=5),
+    st.integers(min_value=-(2**31), max_value=2**31).map(np.int64),
+    st.integers(min_value=0, max_value=255).map(np.uint8),
+    st.floats(width=32).map(np.float32),
+    st.floats().map(np.float64),
+    st.booleans().map(np.bool_),
+    st.datetimes().map(lambda value: value.replace(tzinfo=None)),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.dictionaries(st.sampled_from(["a", "b", "c"]), _scalars, max_size=3))
+def test_fast_normalisation_agrees_with_normalise_value(row: dict[str, Any]) -> None:
+    chunk = reading._ChunkRead()
+
+    values = reading._normalise_row(dict(row), "conf.json", chunk)
+    merged = reading._merge(iter([chunk]))
+
+    for key, value in row.items():
+        kind, expected = normalise_value(value)  # type: ignore[misc]
+        assert values[key] == expected or (expected != expected and values[key] != values[key])
+        assert type(values[key]) is type(expected)
+        assert merged.tally.kinds[key] == ({kind} if kind else set())
+        assert not isinstance(values[key], (np.generic, dt.date)) or kind is not None
