@@ -233,6 +233,13 @@ class Store:
             )
         return refresh_store(self, record, load_func, decorators, workers, progress)
 
+    def drop(self) -> None:
+        """Delete the experiment table and naklar's run index and record from the database."""
+        with self.engine.begin() as connection:
+            self._catalog.drop(connection)
+            sa.Table(self.table_name, sa.MetaData()).drop(connection, checkfirst=True)
+        self.table, self._model, self.report, self._record = None, None, None, None
+
     def _adopt(self, record: StoreRecord, decorators: Mapping[str, Decorator], root: str) -> None:
         """Take over a stored table: rebuild the table object and ``E`` from the record."""
         specs = specs_from_record(record, decorators)

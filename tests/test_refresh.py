@@ -14,21 +14,13 @@ import sqlalchemy as sa
 
 import naklar
 from naklar import experiment
-from naklar.catalog import Catalog
 
 
 @pytest.fixture
 def store(any_engine: sa.Engine, table_name: str) -> Iterator[naklar.Store]:
     """An empty store on each backend; its tables are dropped afterwards."""
     yield naklar.Store(any_engine, table_name=table_name)
-    drop_store_tables(any_engine, table_name)
-
-
-def drop_store_tables(engine: sa.Engine, table_name: str) -> None:
-    catalog = Catalog(table_name)
-    with engine.begin() as connection:
-        catalog.drop(connection)
-        sa.Table(table_name, sa.MetaData()).drop(connection, checkfirst=True)
+    naklar.Store(any_engine, table_name=table_name).drop()
 
 
 def write_json(root: Path, directory: str, settings: dict[str, Any]) -> None:
