@@ -182,8 +182,26 @@ def _split(unit: Unit, options: ReadOptions) -> list[Unit]:
                 subdirectories.append(entry.name)
     except OSError:
         return [unit]  # the walk of this subtree reports the problem
-    subdirectories.sort(key=natural_key)
+    natural_sort(subdirectories)
     return own + [(_TREE, os.path.join(directory, name)) for name in subdirectories]
+
+
+def natural_sort(names: list[str]) -> None:
+    """Sort names in place exactly as ``sorted(names, key=natural_key)`` would, faster.
+
+    Run directories are often plain numbers; for those ``(int(name), name)``
+    gives the same order as :func:`naklar.discover.natural_key` at a fraction of
+    its cost (a regex split per name), which matters with 100,000 of them.
+
+    >>> names = ['10', '2', '01', '1']
+    >>> natural_sort(names)
+    >>> names
+    ['01', '1', '2', '10']
+    """
+    if all(name.isascii() and name.isdigit() for name in names):
+        names.sort(key=lambda name: (int(name), name))
+    else:
+        names.sort(key=natural_key)
 
 
 def _chunks(units: list[Unit], processes: int) -> list[list[Unit]]:

@@ -152,3 +152,23 @@ def test_fast_normalisation_agrees_with_normalise_value(row: dict[str, Any]) -> 
         assert type(values[key]) is type(expected)
         assert merged.tally.kinds[key] == ({kind} if kind else set())
         assert not isinstance(values[key], (np.generic, dt.date)) or kind is not None
+
+
+@given(st.lists(st.one_of(st.from_regex(r"\A[0-9]{1,4}\Z"), st.text(max_size=4)), max_size=20))
+def test_natural_sort_orders_as_natural_key(names: list[str]) -> None:
+    from naklar.discover import natural_key
+
+    fast = list(names)
+    reading.natural_sort(fast)
+
+    assert fast == sorted(names, key=natural_key)
+
+
+@given(st.lists(st.from_regex(r"\A[0-9]{1,4}\Z"), max_size=20))
+def test_natural_sort_orders_numbers_as_natural_key(names: list[str]) -> None:
+    from naklar.discover import natural_key
+
+    fast = list(names)
+    reading.natural_sort(fast)
+
+    assert fast == sorted(names, key=natural_key)
