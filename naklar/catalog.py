@@ -65,6 +65,7 @@ class StoreRecord:
     include_hidden: bool = False
     custom_load_func: bool = False
     decorated_keys: list[str] = field(default_factory=list)
+    setter_keys: list[str] = field(default_factory=list)  # refresh needs their setters
     dropped_keys: dict[str, str] = field(default_factory=dict)
     renamed_keys: dict[str, str] = field(default_factory=dict)
 

@@ -64,6 +64,9 @@ class Store:
         self.root_dir: str | None = None
         self._catalog = Catalog(table_name)
         self._record: StoreRecord | None = None
+        # The functions of the last load, reused by refresh() in this process.
+        self._load_func: Loader | None = None
+        self._decorators: Mapping[str, Any] | None = None
 
     def __repr__(self) -> str:
         rows = self.report.loaded if self.report else 0
@@ -113,6 +116,7 @@ class Store:
                 include_hidden,
             ):
                 self._adopt(record, parsed_decorators, root)
+                self._decorators = decorators
                 if not autoload:
                     return self.report  # type: ignore[return-value]
                 return self.refresh(
@@ -145,6 +149,7 @@ class Store:
             include_hidden=include_hidden,
             custom_load_func=load_func is not None,
             decorated_keys=list(parsed_decorators),
+            setter_keys=[key for key, deco in parsed_decorators.items() if deco.setter],
             dropped_keys=dict(tree.report.dropped_keys),
             renamed_keys=dict(tree.report.renamed_keys),
         )
@@ -161,7 +166,7 @@ class Store:
         if not autoload:
             tree.report.loaded = 0
         self.table, self._model, self.report, self.root_dir = table, model, tree.report, root
-        self._record = record
+        self._record, self._load_func, self._decorators = record, load_func, decorators
         return tree.report
 
     @classmethod
@@ -200,6 +205,7 @@ class Store:
                 f"with initialise(root_dir) after connect(url), or pass table_name="
             )
         store._adopt(record, parse_decorators(decorators), record.root_dir)
+        store._decorators = decorators
         return store
 
     def refresh(
@@ -218,19 +224,28 @@ class Store:
         rebuilt, exactly as a fresh load would. The returned report's
         ``changes`` counts what was added, updated, removed and skipped.
 
-        ``load_func`` and ``decorators`` are not stored: pass the ones the store
-        was loaded with again.
+        ``load_func`` and ``decorators`` default to the ones of the last load in
+        this process; they are not stored in the database, so after reopening a
+        store pass them again.
         """
         record = self._record
         if record is None:
             raise NotInitialisedError(
                 "nothing to refresh: load a tree with initialise(root_dir) first"
             )
+        load_func = load_func if load_func is not None else self._load_func
+        decorators = decorators if decorators is not None else self._decorators
         if record.custom_load_func and load_func is None:
             raise NaklarError(
                 f"the store was loaded with a load_func, which is not stored; pass "
                 f"refresh(load_func=...) to read {record.dict_file!r} files the same way"
             )
+        if record.setter_keys and not decorators:
+            raise NaklarError(
+                f"the store was loaded with setters for {', '.join(map(repr, record.setter_keys))}"
+                ", which are not stored; pass refresh(decorators=...) to run them on new files"
+            )
+        self._load_func, self._decorators = load_func, decorators
         return refresh_store(self, record, load_func, decorators, workers, progress)
 
     def drop(self) -> None:

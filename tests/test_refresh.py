@@ -177,3 +177,23 @@ def test_refresh_of_a_store_loaded_with_load_func_needs_it_again(
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert reopened.refresh(load_func=load_json).loaded == 5
+
+
+def test_refresh_keeps_the_loads_decorators_in_the_same_process(tree: Path) -> None:
+    decorators = {"kernel": (lambda self, value: value.upper(), lambda self, value: value + "!")}
+    experiment.initialise(tree, dict_file="conf.json", decorators=decorators)
+    write_json(tree, "run6", {"i": 6, "f1": 0.6, "kernel": "poly"})
+
+    experiment.refresh()
+
+    assert experiment.select("kernel", i=6)[0].kernel == "POLY!"
+
+
+def test_refresh_of_a_reopened_store_with_setters_needs_them_again(
+    tree: Path, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+    naklar.load(tree, url=url, dict_file="conf.json", decorators={"i": (None, lambda s, v: v)})
+
+    with pytest.raises(naklar.NaklarError, match=r"setters for 'i'.*refresh\(decorators=\.\.\.\)"):
+        naklar.open(url).refresh()
