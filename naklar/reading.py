@@ -48,6 +48,8 @@ _FILE, _TREE = 0, 1
 Unit = tuple[int, str]
 #: A row's keys and the classes of its values.
 Shape = tuple[tuple[str, ...], tuple[type, ...]]
+#: For one shape: the values to convert (and how), and the keys normalised one by one.
+ShapePlan = tuple[list[tuple[str, Callable[[Any], Any]]], list[str]]
 
 # Values of these classes are stored as they come (after ``convert``), their kind
 # known from the class alone: the per-value work of the common case is one
@@ -129,9 +131,7 @@ class _ChunkRead:
 
     rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     stamps: list[FileStamp] = field(default_factory=list)
-    shapes: dict[Shape, list[tuple[str, Callable[[Any], Any]]] | None] = field(
-        default_factory=dict
-    )
+    shapes: dict[Shape, ShapePlan | None] = field(default_factory=dict)
     tally: KindTally = field(default_factory=KindTally)
     files_found: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -278,35 +278,48 @@ def run_setters(settings: dict[str, Any], decorators: Mapping[str, Decorator]) -
 
 
 def _normalise_row(settings: dict[str, Any], path: str, chunk: _ChunkRead) -> dict[str, Any]:
-    """Normalise in place when the row's *shape* (keys and value classes) is a known one.
+    """Normalise in place, by what the row's *shape* (keys and value classes) needs.
 
-    Sweeps repeat a handful of shapes, so the per-row work is building the shape
-    and one dictionary lookup; a new shape is checked once, value by value.
+    Sweeps repeat a handful of shapes, so the per-row work is building the shape,
+    one dictionary lookup, and converting only the values that need it (numpy
+    scalars); values of other classes (arrays, dates, lists) go through
+    ``schema.normalise_value`` one by one.
     """
     shape = (tuple(settings), tuple(map(type, settings.values())))
-    conversions = chunk.shapes.get(shape, _UNSEEN)
-    if conversions is _UNSEEN:
-        conversions = chunk.shapes[shape] = _conversions(shape)
-    if conversions is None:
+    plan = chunk.shapes.get(shape, _UNSEEN)
+    if plan is _UNSEEN:
+        plan = chunk.shapes[shape] = _plan_for(shape)
+    if plan is None:
         return _normalise_row_slowly(settings, path, chunk)
+    conversions, slow_keys = plan
     for key, convert in conversions:
         settings[key] = convert(settings[key])
+    for key in slow_keys:
+        normalised = chunk.tally.add(key, settings[key])
+        if isinstance(normalised, Unsupported):
+            chunk.first_unsupported.setdefault(key, path)
+            del settings[key]
+        else:
+            settings[key] = normalised[1]
     return settings
 
 
 _UNSEEN: Any = object()
 
 
-def _conversions(shape: Shape) -> list[tuple[str, Callable[[Any], Any]]] | None:
-    """What a row of this shape needs converted, or ``None`` if it needs the slow path."""
+def _plan_for(shape: Shape) -> ShapePlan | None:
+    """What a row of this shape needs converted; ``None`` if it has non-string keys."""
     conversions = []
+    slow_keys = []
     for key, cls in zip(*shape, strict=True):
-        known = _BY_CLASS.get(cls)
-        if known is None or key.__class__ is not str:
+        if key.__class__ is not str:
             return None
-        if known[1] is not None:
+        known = _BY_CLASS.get(cls)
+        if known is None:
+            slow_keys.append(key)
+        elif known[1] is not None:
             conversions.append((key, known[1]))
-    return conversions
+    return conversions, slow_keys
 
 
 def _normalise_row_slowly(settings: dict[str, Any], path: str, chunk: _ChunkRead) -> dict[str, Any]:
@@ -332,14 +345,16 @@ def _merge(chunks: Iterator[_ChunkRead]) -> TreeRead:
         read.files_found += chunk.files_found
         read.skipped += chunk.skipped
         read.walk_problems += chunk.walk_problems
-        for (keys, classes), conversions in chunk.shapes.items():
-            if conversions is None:
+        for (keys, classes), plan in chunk.shapes.items():
+            if plan is None:
                 continue  # those rows went through the tally
             for key, cls in zip(keys, classes, strict=True):
-                kind = _BY_CLASS[cls][0]
+                known = _BY_CLASS.get(cls)
+                if known is None:
+                    continue  # normalised one by one: the tally has its kind
                 seen = kinds.setdefault(key, set())
-                if kind is not None:
-                    seen.add(kind)
+                if known[0] is not None:
+                    seen.add(known[0])
         for key, seen_kinds in chunk.tally.kinds.items():
             kinds.setdefault(key, set()).update(seen_kinds)
         for key, counts in chunk.tally.unsupported.items():
