@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -34,7 +35,18 @@ from .model import Decorator
 from .progress import Progress
 from .schema import Kind, KindTally, Unsupported
 
-__all__ = ["ReadOptions", "TreeRead", "FileStamp", "RowView", "read_tree", "read_files"]
+__all__ = [
+    "ReadOptions",
+    "TreeRead",
+    "FileStamp",
+    "RowView",
+    "read_tree",
+    "read_files",
+    "plan_units",
+    "natural_sort",
+    "run_setters",
+    "keep_only",
+]
 
 #: Serial work after which an automatic read starts its workers.
 PARALLEL_AFTER_SECONDS = 0.08
@@ -470,7 +482,11 @@ def _read_in_parallel(
                 break
         finished = 0
         while finished < len(workers):
-            message = results_queue.get()
+            try:
+                message = results_queue.get(timeout=1.0)
+            except queue.Empty:
+                _check_alive(workers)
+                continue
             if message is None:
                 finished += 1
             elif isinstance(message, _WorkerFailure):
@@ -516,6 +532,16 @@ def _unpack(packed: tuple[_ChunkRead, list[tuple[str, ...]], list[Any]]) -> _Chu
     ]
     chunk.stamps = [FileStamp(*stamp) for stamp in stamps]
     return chunk
+
+
+def _check_alive(workers: list[Any]) -> None:
+    """A worker that died without reporting (killed, out of memory) stops the load."""
+    for worker in workers:
+        if worker.exitcode not in (None, 0):
+            raise NaklarError(
+                f"a worker process reading settings files died (exit code {worker.exitcode}); "
+                "pass workers=1 to read in this process only"
+            )
 
 
 def _claim(counter: Any) -> int:

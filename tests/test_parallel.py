@@ -172,3 +172,24 @@ def test_natural_sort_orders_numbers_as_natural_key(names: list[str]) -> None:
     reading.natural_sort(fast)
 
     assert fast == sorted(names, key=natural_key)
+
+
+def test_a_worker_that_dies_stops_the_load_with_a_hint(make_tree: Any) -> None:
+    import os
+
+    root = make_tree({str(i): {"i": i} for i in range(100)}, fmt="json")
+    main_process = os.getpid()
+
+    def die_in_a_worker(self: Any, value: Any) -> Any:
+        if os.getpid() != main_process:
+            os._exit(3)
+        return value
+
+    with pytest.raises(naklar.NaklarError, match=r"died \(exit code 3\); pass workers=1"):
+        naklar.load(
+            root,
+            dict_file="conf.json",
+            decorators={"i": (None, die_in_a_worker)},
+            workers=2,
+            progress=False,
+        )
