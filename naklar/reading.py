@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import pickle
 import queue
 import threading
 import time
@@ -48,8 +49,10 @@ __all__ = [
     "keep_only",
 ]
 
-#: Serial work after which an automatic read starts its workers.
+#: Serial work after which an automatic read may start its workers.
 PARALLEL_AFTER_SECONDS = 0.08
+#: Reading left that pays for a worker that must import naklar (forkserver, spawn).
+_SLOW_START_SECONDS = 1.5
 #: Chunks per process: enough to balance uneven subtrees, few enough to be cheap.
 _CHUNKS_PER_PROCESS = 24
 #: The planner splits subtrees until it has this many (or the tree ends).
@@ -411,12 +414,13 @@ def _read_units(
     units: list[Unit], options: ReadOptions, workers: int | None, progress: bool | None
 ) -> TreeRead:
     processes = _process_count(workers)
+    method = _start_method(options) if processes > 1 else None
     chunks = _chunks(units, processes)
     bar = Progress(
         len(units), f"naklar: reading {options.dict_file}", enabled=progress is not False
     )
     with bar:
-        if processes == 1 or len(chunks) < 2:
+        if method is None or len(chunks) < 2:
             results = []
             for number, chunk in enumerate(chunks):
                 results.append(_read_chunk(chunk, options))
@@ -424,21 +428,34 @@ def _read_units(
                 if results[-1].error is not None:
                     break
             return _merge(iter(results))
-        else:
-            start_now = workers is not None
-            read = _read_in_parallel(chunks, options, processes - 1, start_now, bar)
-    return read
+        start_now = workers is not None
+        return _read_in_parallel(chunks, options, processes - 1, method, start_now, bar)
 
 
 def _process_count(workers: int | None) -> int:
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be None or at least 1, got {workers!r}")
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    if threading.active_count() > 1:
-        return 1  # forking a process with threads can deadlock the child
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     return workers if workers is not None else available
+
+
+def _start_method(options: ReadOptions) -> str | None:
+    """How to start workers, or ``None`` to read serially.
+
+    ``fork`` is cheap and hands the worker the loader and setters as they are
+    (lambdas included), but forking a process that runs other threads (a
+    notebook kernel does) can deadlock the child. Then workers come from a
+    ``forkserver`` (or ``spawn``), which must be sent the loader and setters by
+    pickle: a lambda or closure cannot be, so those reads stay serial.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    try:
+        pickle.dumps(options)
+    except Exception:  # lambdas, closures, local classes: anything pickle refuses
+        return None
+    return "forkserver" if "forkserver" in methods else "spawn"
 
 
 def _units_before(chunks: list[list[Unit]], count: int) -> int:
@@ -449,10 +466,14 @@ def _read_in_parallel(
     chunks: list[list[Unit]],
     options: ReadOptions,
     worker_count: int,
+    method: str,
     start_now: bool,
     bar: Progress,
 ) -> TreeRead:
-    context = multiprocessing.get_context("fork")
+    context: Any = multiprocessing.get_context(method)
+    # A forked worker starts in milliseconds; one from a fork server or spawned
+    # imports naklar first, which pays only when much reading is left.
+    start_after = PARALLEL_AFTER_SECONDS if method == "fork" else _SLOW_START_SECONDS
     next_chunk = context.Value("q", 0)
     units_done = context.Value("q", 0)
     results_queue: Any = context.Queue()
@@ -461,7 +482,9 @@ def _read_in_parallel(
     started = time.monotonic()
     try:
         while True:
-            if not workers and (start_now or time.monotonic() - started > PARALLEL_AFTER_SECONDS):
+            if not workers and (
+                start_now or _worth_starting(started, start_after, chunks, next_chunk)
+            ):
                 remaining = len(chunks) - next_chunk.value
                 for _ in range(min(worker_count, remaining - 1)):
                     worker = context.Process(
@@ -534,6 +557,18 @@ def _unpack(packed: tuple[_ChunkRead, list[tuple[str, ...]], list[Any]]) -> _Chu
     return chunk
 
 
+def _worth_starting(
+    started: float, start_after: float, chunks: list[list[Unit]], next_chunk: Any
+) -> bool:
+    """Start workers once the reading left is expected to take longer than starting them."""
+    elapsed = time.monotonic() - started
+    done = int(next_chunk.value)
+    if elapsed < PARALLEL_AFTER_SECONDS or done == 0:
+        return False
+    left = elapsed / done * (len(chunks) - done)
+    return left > start_after
+
+
 def _check_alive(workers: list[Any]) -> None:
     """A worker that died without reporting (killed, out of memory) stops the load."""
     for worker in workers:
@@ -585,8 +620,6 @@ def _worker(
 
 
 def _failure(error: BaseException) -> _WorkerFailure:
-    import pickle
-
     try:
         pickle.loads(pickle.dumps(error))
         return _WorkerFailure(error, repr(error))

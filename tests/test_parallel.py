@@ -193,3 +193,25 @@ def test_a_worker_that_dies_stops_the_load_with_a_hint(make_tree: Any) -> None:
             workers=2,
             progress=False,
         )
+
+
+def test_reading_with_threads_running_uses_a_fork_server_or_stays_serial(make_tree: Any) -> None:
+    import threading
+
+    root = make_tree({str(i): {"i": i} for i in range(40)}, fmt="json")
+    options = reading.ReadOptions(str(root), "conf.json", load_json, {})
+    lambda_options = reading.ReadOptions(str(root), "conf.json", lambda path: load_json(path), {})
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert reading._start_method(options) in ("forkserver", "spawn")
+        assert reading._start_method(lambda_options) is None
+        parallel = reading.read_tree(options, workers=2, progress=False)
+        serial = reading.read_tree(lambda_options, workers=2, progress=False)
+    finally:
+        stop.set()
+        thread.join()
+
+    assert parallel.workers_used == 2 and serial.workers_used == 1
+    assert parallel.rows == serial.rows
