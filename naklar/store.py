@@ -97,7 +97,8 @@ class Store:
         (same root, ``dict_file``, ``restrict_keys`` and walk options, and neither
         ``load_func`` nor decorator setters, which could change values without any
         file changing) is refreshed instead (``autoload=True``), or opened as it
-        is without scanning (``autoload=False``).
+        is without scanning (``autoload=False``); the stored ``on_error`` and
+        ``on_unsupported`` then apply. Any other difference reloads everything.
         See :func:`naklar.experiment.initialise` for the parameters.
         """
         root = os.fspath(root_dir)

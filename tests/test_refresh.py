@@ -197,3 +197,16 @@ def test_refresh_of_a_reopened_store_with_setters_needs_them_again(
 
     with pytest.raises(naklar.NaklarError, match=r"setters for 'i'.*refresh\(decorators=\.\.\.\)"):
         naklar.open(url).refresh()
+
+
+def test_initialise_with_other_options_reloads_everything(tree: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+    experiment.connect(url)
+    experiment.initialise(tree, dict_file="conf.json")
+    experiment.reset()
+
+    experiment.connect(url)
+    report = experiment.initialise(tree, dict_file="conf.json", restrict_keys=["i"])
+
+    assert report.changes is None
+    assert experiment.store().columns == ["naklar_dir", "i"]
