@@ -77,8 +77,11 @@ def _equals(column: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]
 
 
 def _spec_of_attribute(model: type[Experiment], attribute: QueryableAttribute[Any]) -> ColumnSpec:
+    # a decorator's hybrid hands out a proxy whose .key is a sentinel; the mapped
+    # property behind it names the stored attribute
+    key = attribute.prop.key
     for spec in model._naklar_columns.values():
-        if attribute.key in (spec.attribute, spec.stored_attribute):
+        if key in (spec.attribute, spec.stored_attribute):
             return spec
     raise UnknownColumnError(
         f"{attribute!r} is not a column of this store's table; use the E of the store "
