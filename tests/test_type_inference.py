@@ -82,6 +82,7 @@ def test_normalise_value_reports_unsupported(value: Any) -> None:
     assert not isinstance(normalise_value(value), tuple)
 
 
+@pytest.mark.filterwarnings("ignore:keys with values of incompatible types")
 @pytest.mark.parametrize(
     ("column_values", "sql_type", "read_back"),
     [
@@ -122,10 +123,7 @@ def test_string_fallback_warns_naming_key_and_types(make_tree: Any) -> None:
 
 def test_unsupported_value_is_left_out_with_one_warning(make_tree: Any) -> None:
     root = make_tree(
-        {
-            str(i): {"i": i, "pred": np.arange(3), "model": complex(1, 2)}
-            for i in range(3)
-        }
+        {str(i): {"i": i, "pred": np.arange(3), "model": complex(1, 2)} for i in range(3)}
     )
 
     with pytest.warns(NaklarWarning) as warned:
