@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -49,7 +50,7 @@ def run_demo(directory: str) -> None:
         print(f"writing the iris sweep (12 SVC settings) to {directory}/ ...")
         write_iris_sweep(directory)
     store = load(directory, dict_file="conf.json")
-    E = store.E
+    E: Any = store.E  # attributes are the sweep's keys, unknown to a type checker
     print(store.report, end="\n\n")
     _show("store.select('i', 'path', 'f1')", store.select("i", "path", "f1"))
     _show("store.select('path', C=[1, 2])", store.select("path", C=[1, 2]))

@@ -1,4 +1,4 @@
-"""Column types are inferred from every file, in the order DateTime, Float, Integer, Boolean, String."""
+"""Column types come from every file, in the order DateTime, Float, Integer, Boolean, String."""
 
 from __future__ import annotations
 
