@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
-from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, create_engine, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    select,
+)
 
 from _common import (
     F1_THRESHOLD,
@@ -25,7 +37,9 @@ def main() -> None:
         runs = [plain_scalars(run) for run in runs]
 
     # Every run has the same keys here, so the first run defines the table.
-    columns = [Column(key, SQL_TYPES[type(value)]) for key, value in runs[0].items()]
+    columns: list[Column[Any]] = [
+        Column(key, SQL_TYPES[type(value)]) for key, value in runs[0].items()
+    ]
     table = Table(TABLE_NAME, MetaData(), *columns)
     engine = create_engine("sqlite://")
     with engine.begin() as conn:

@@ -104,9 +104,10 @@ def _write_settings(path: Path, conf: dict[str, Any], fmt: str) -> None:
 
 def _read_marker(directory: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((directory / MARKER_NAME).read_text())
+        marker: dict[str, Any] = json.loads((directory / MARKER_NAME).read_text())
     except (OSError, ValueError):
         return None
+    return marker
 
 
 def make_tree(out_dir: str | os.PathLike[str], runs: int, fmt: str, seed: int = 0) -> Path:
