@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .discover import Discovery, find_settings_files
+from .discover import Discovery, find_settings_files, natural_key
 from .errors import NoSettingsFilesError, SettingsFileError, UnsupportedValueError, warn
 from .loaders import Loader, read_settings
 from .model import RESERVED_COLUMNS, Decorator
@@ -143,6 +143,8 @@ def load_tree(
         directory = os.path.dirname(path)[prefix:].replace(os.sep, "/") or "."
         rows.append((directory, values))
     report.loaded = len(rows)
+    # unreadable entries were found during the walk, the rest while reading
+    report.skipped.sort(key=lambda entry: natural_key(entry.path))
 
     _drop_unsupported(tally, rows, report, on_unsupported, first_unsupported)
     _rename_reserved_keys(tally, rows, report)
