@@ -286,12 +286,19 @@ def _rename_reserved_keys(
         report.renamed_keys[key] = new_key
         for _, values in rows:
             if key in values:
-                values[new_key] = values.pop(key)
+                _rename_in_place(values, key, new_key)
     if clashing:
         warn(
             "keys named like naklar's own columns are stored under new names: "
             + ", ".join(f"{key!r} as {new!r}" for key, new in report.renamed_keys.items())
         )
+
+
+def _rename_in_place(values: dict[str, Any], key: str, new_key: str) -> None:
+    """Rename a key keeping its position, so the column keeps its place in the table."""
+    renamed = {new_key if name == key else name: value for name, value in values.items()}
+    values.clear()
+    values.update(renamed)
 
 
 def _unused_key(key: str, tally: KindTally) -> str:
