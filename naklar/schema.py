@@ -291,6 +291,9 @@ class FiniteDouble(sa.TypeDecorator[float]):
     impl = mysql.DOUBLE
     cache_ok = True
 
+    def __init__(self) -> None:
+        super().__init__(asdecimal=False)  # MySQL's DOUBLE would return Decimal
+
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None or not math.isfinite(value):
             return None

@@ -131,7 +131,9 @@ def test_load_func_raising_skips_file(tmp_path: Path, error: Exception, reason: 
     with pytest.warns(NaklarWarning) as records:
         report = experiment.initialise(str(tree.root), load_func=load_func)
 
-    assert naklar_messages(records) == [f"1 of 3 settings files skipped: {failing}: {reason}{SUFFIX}"]
+    assert naklar_messages(records) == [
+        f"1 of 3 settings files skipped: {failing}: {reason}{SUFFIX}"
+    ]
     assert [(entry.path, entry.reason) for entry in report.skipped] == [(failing, reason)]
     assert experiment.select("i") == [(0,), (2,)]
 
@@ -154,9 +156,7 @@ def test_load_file_vanishing_before_read_skipped(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def directory_vanishing_mid_walk(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Tree]:
+def directory_vanishing_mid_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tree]:
     """A tree whose ``gone`` run is deleted right after the root is listed."""
     tree = write_tree(tmp_path / "results", extra_runs={"gone": {"i": 9}})
     real_scandir = os.scandir
