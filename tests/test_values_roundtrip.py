@@ -256,3 +256,19 @@ def test_load_random_settings_read_back(
         for key, value in run.items():
             column = [other.get(key) for other in runs]
             assert obj[key] == expected_in_column(value, column), key
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="frames.dtype_for gives 'datetime64[us]' to DateTime(timezone=True) columns; "
+    "it needs 'datetime64[us, UTC]' (frames.py belongs to the frames branch)",
+)
+def test_frame_aware_datetime_column(tmp_path: Path) -> None:
+    (tmp_path / "0").mkdir()
+    (tmp_path / "0" / "conf.pkl").write_bytes(
+        pickle.dumps({"t": dt.datetime(2015, 1, 1, tzinfo=UTC)})
+    )
+
+    frame = naklar.load(str(tmp_path)).frame("t")
+
+    assert frame["t"].tolist() == [pd.Timestamp("2015-01-01", tz="UTC")]
