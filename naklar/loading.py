@@ -13,13 +13,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .discover import find_settings_files
+from .discover import Discovery, find_settings_files, natural_key
 from .errors import NoSettingsFilesError, SettingsFileError, UnsupportedValueError, warn
 from .loaders import Loader, read_settings
 from .model import RESERVED_COLUMNS, Decorator
-from .schema import Kind, KindTally, Unsupported
+from .schema import NON_FINITE_LOST_BY, Kind, KindTally, Unsupported
 
-__all__ = ["Skipped", "LoadReport", "LoadedTree", "load_tree", "RowView"]
+__all__ = ["Skipped", "LoadReport", "LoadedTree", "load_tree", "RowView", "warn_about_lost_floats"]
 
 OnError = Literal["warn", "raise", "ignore"]
 _MODES = ("warn", "raise", "ignore")
@@ -51,6 +51,8 @@ class LoadReport:
     dropped_keys: dict[str, str] = field(default_factory=dict)
     renamed_keys: dict[str, str] = field(default_factory=dict)
     string_fallbacks: dict[str, list[str]] = field(default_factory=dict)
+    changed_forms: dict[str, list[str]] = field(default_factory=dict)
+    non_finite: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def __str__(self) -> str:
         lines = [
@@ -101,21 +103,18 @@ def load_tree(
     """Read every ``dict_file`` under ``root_dir`` into typed rows."""
     _check_mode("on_error", on_error)
     _check_mode("on_unsupported", on_unsupported)
-    if not os.path.isdir(root_dir):
-        raise NoSettingsFilesError(
-            f"root_dir {root_dir!r} is not a directory; pass the folder that holds one "
-            f"sub-directory per run"
-        )
+    _check_root(root_dir, dict_file)
     found = find_settings_files(
         root_dir, dict_file, follow_symlinks=follow_symlinks, include_hidden=include_hidden
     )
-    report = LoadReport(root_dir, dict_file, files_found=len(found.paths))
+    report = LoadReport(root_dir, dict_file, files_found=found.files_found)
     report.walk_problems = [Skipped(path, reason) for path, reason in found.problems]
-    if not found.paths:
-        raise NoSettingsFilesError(
-            f"no file named {dict_file!r} under {root_dir!r}; pass dict_file= with the name "
-            f"of the settings file each run directory holds"
-        )
+    report.skipped = [Skipped(path, reason) for path, reason in found.unreadable]
+    if not found.files_found:
+        raise NoSettingsFilesError(_nothing_found_message(root_dir, dict_file, found))
+    if on_error == "raise" and (report.skipped or report.walk_problems):
+        first = (report.skipped or report.walk_problems)[0]
+        raise SettingsFileError(first.path, first.reason)
 
     keep = set(restrict_keys) if restrict_keys is not None else None
     tally = KindTally()
@@ -144,17 +143,78 @@ def load_tree(
         directory = os.path.dirname(path)[prefix:].replace(os.sep, "/") or "."
         rows.append((directory, values))
     report.loaded = len(rows)
+    # unreadable entries were found during the walk, the rest while reading
+    report.skipped.sort(key=lambda entry: natural_key(entry.path))
 
     _drop_unsupported(tally, rows, report, on_unsupported, first_unsupported)
     _rename_reserved_keys(tally, rows, report)
     kinds = tally.column_kinds(_keys_in_order(rows, tally))
-    report.string_fallbacks = {
-        key: sorted(kind.value for kind in seen) for key, seen in tally.conflicts().items()
-    }
+    _record_value_changes(tally, kinds, report)
     if on_error == "warn":
         _warn_about_skipped(report)
     _warn_about_string_fallbacks(report)
+    _warn_about_changed_forms(report)
     return LoadedTree(rows, kinds, report)
+
+
+def _check_root(root_dir: str, dict_file: str) -> None:
+    if os.path.isdir(root_dir):
+        return
+    what = "is a file, not a directory" if os.path.exists(root_dir) else "does not exist"
+    raise NoSettingsFilesError(
+        f"root_dir {root_dir!r} {what}, so no {dict_file!r} files can be found there; "
+        "pass the folder that holds one sub-directory per run"
+    )
+
+
+def _nothing_found_message(root_dir: str, dict_file: str, found: Discovery) -> str:
+    message = (
+        f"no file named {dict_file!r} under {root_dir!r}; pass dict_file= with the name "
+        "of the settings file each run directory holds"
+    )
+    if found.hidden:
+        message += f"; {len(found.hidden)} hidden directories were not entered: include_hidden=True"
+    if found.symlinked:
+        message += (
+            f"; {len(found.symlinked)} symlinked directories were not entered: "
+            "follow_symlinks=True"
+        )
+    return message
+
+
+def _record_value_changes(tally: KindTally, kinds: Mapping[str, Kind], report: LoadReport) -> None:
+    report.string_fallbacks = {
+        key: sorted(kind.value for kind in seen) for key, seen in tally.conflicts().items()
+    }
+    report.changed_forms = {key: sorted(notes) for key, notes in tally.notes.items()}
+    # only Float columns hold NaN/inf as numbers; a text column keeps 'nan' as text
+    report.non_finite = {
+        key: counts for key, counts in tally.non_finite.items() if kinds.get(key) is Kind.FLOAT
+    }
+
+
+def warn_about_lost_floats(report: LoadReport, dialect_name: str) -> None:
+    """Warn, naming the keys, where the backend stores NaN or ±inf as NULL.
+
+    PostgreSQL keeps them; SQLite turns NaN into NULL; MySQL and MariaDB reject
+    both, so naklar stores NULL there (see :data:`naklar.schema.NON_FINITE_LOST_BY`).
+    """
+    lost_names = NON_FINITE_LOST_BY.get(dialect_name, frozenset())
+    lost = {
+        key: {name: count for name, count in counts.items() if name in lost_names}
+        for key, counts in report.non_finite.items()
+    }
+    lost = {key: counts for key, counts in lost.items() if counts}
+    if not lost:
+        return
+    described = "; ".join(
+        f"{key!r} ({', '.join(f'{name} in {count} file(s)' for name, count in counts.items())})"
+        for key, counts in lost.items()
+    )
+    warn(
+        f"{dialect_name} cannot store these float values, they are stored as NULL: "
+        f"{described}. Use PostgreSQL to keep NaN and inf, or replace them in load_func=."
+    )
 
 
 def _check_mode(name: str, mode: str) -> None:
@@ -218,20 +278,34 @@ def _drop_unsupported(
 def _rename_reserved_keys(
     tally: KindTally, rows: list[tuple[str, dict[str, Any]]], report: LoadReport
 ) -> None:
-    """A key named like one of naklar's own columns is stored as ``<key>_1``."""
+    """A key named like one of naklar's own columns is stored as ``<key>_1`` (or ``_2``...)."""
     clashing = [key for key in tally.kinds if key in RESERVED_COLUMNS]
     for key in clashing:
-        new_key = f"{key}_1"
-        tally.kinds[new_key] = tally.kinds.pop(key)
+        new_key = _unused_key(key, tally)
+        tally.rename(key, new_key)
         report.renamed_keys[key] = new_key
         for _, values in rows:
             if key in values:
-                values[new_key] = values.pop(key)
+                _rename_in_place(values, key, new_key)
     if clashing:
         warn(
             "keys named like naklar's own columns are stored under new names: "
             + ", ".join(f"{key!r} as {new!r}" for key, new in report.renamed_keys.items())
         )
+
+
+def _rename_in_place(values: dict[str, Any], key: str, new_key: str) -> None:
+    """Rename a key keeping its position, so the column keeps its place in the table."""
+    renamed = {new_key if name == key else name: value for name, value in values.items()}
+    values.clear()
+    values.update(renamed)
+
+
+def _unused_key(key: str, tally: KindTally) -> str:
+    suffix = 1
+    while f"{key}_{suffix}" in tally.kinds or f"{key}_{suffix}" in tally.unsupported:
+        suffix += 1
+    return f"{key}_{suffix}"
 
 
 def _warn_about_skipped(report: LoadReport) -> None:
@@ -261,4 +335,15 @@ def _warn_about_string_fallbacks(report: LoadReport) -> None:
         warn(
             f"keys with values of incompatible types are stored as text: {described}. "
             "Make the values one type in load_func= to get a typed column."
+        )
+
+
+def _warn_about_changed_forms(report: LoadReport) -> None:
+    if report.changed_forms:
+        described = "; ".join(
+            f"{key!r} ({', '.join(notes)})" for key, notes in report.changed_forms.items()
+        )
+        warn(
+            f"values stored in another form than their type: {described}. "
+            "Convert them in load_func= to choose the form."
         )

@@ -19,7 +19,7 @@ from .errors import NotInitialisedError
 from .filters import parse_selection
 from .frames import frame_from_rows
 from .loaders import Loader, loader_for
-from .loading import LoadedTree, LoadReport, OnError, load_tree
+from .loading import LoadedTree, LoadReport, OnError, load_tree, warn_about_lost_floats
 from .model import (
     DIR_COLUMN,
     ID_COLUMN,
@@ -104,6 +104,7 @@ class Store:
                 _insert_rows(connection, table, specs, tree)
         if not autoload:
             tree.report.loaded = 0
+        warn_about_lost_floats(tree.report, self.engine.dialect.name)
         self.table, self._model, self.report, self.root_dir = table, model, tree.report, root
         return tree.report
 
