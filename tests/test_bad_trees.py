@@ -225,3 +225,61 @@ def test_store_load_reports_skipped_the_same_way(tmp_path: Path) -> None:
 
     assert store.report is not None
     assert {entry.path: entry.reason for entry in store.report.skipped} == tree.skipped
+
+
+NOBODY = 65534
+
+
+def _load_in_child_as_nobody(root: Path, dict_file: str) -> dict[str, Any]:
+    """Load ``root`` in a forked child that dropped root's rights, and return its report.
+
+    Root reads files whatever their mode, so a permission error only happens to
+    another user. The child has naklar imported already, so it needs nothing but
+    the tree to be readable to it.
+    """
+    import json
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        try:
+            os.close(read_end)
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                report = naklar.load(root, dict_file=dict_file).report
+            assert report is not None
+            skipped = [[entry.path, entry.reason] for entry in report.skipped]
+            payload = {"loaded": report.loaded, "skipped": skipped}
+        except BaseException as error:  # report anything to the parent
+            payload = {"error": repr(error)}
+        os.write(write_end, json.dumps(payload).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    return dict(json.loads(data))
+
+
+@pytest.mark.skipif(not RUNNING_AS_ROOT, reason="the parametrised cases cover it without root")
+def test_load_unreadable_file_skipped_for_a_user_without_read_rights() -> None:
+    import tempfile
+
+    (case,) = [case for case in BAD_CASES if case.name == "permission_denied"]
+    base = Path(tempfile.mkdtemp(prefix="naklar-perm-"))
+    try:
+        tree = write_tree(base / "results", [case], fmt=case.fmt)
+        for directory, _, files in os.walk(base):
+            os.chmod(directory, 0o755)
+            for name in files:
+                path = Path(directory, name)
+                if str(path) not in tree.skipped:
+                    path.chmod(0o644)
+
+        report = _load_in_child_as_nobody(tree.root, tree.dict_file)
+    finally:
+        shutil.rmtree(base)
+
+    assert report == {"loaded": 2, "skipped": [list(item) for item in tree.skipped.items()]}
