@@ -390,7 +390,7 @@ class _FrameEvaluator:
         if isinstance(node, sa.sql.elements.BooleanClauseList):
             combine = _COMBINE.get(node.operator)
             if combine is None:
-                self.unsupported(node, f"the operator {node.operator!r}")
+                self.unsupported(node, f"the operator {_operator_name(node.operator)!r}")
             parts = [self.truth(clause) for clause in node.clauses]
             result = parts[0]
             for part in parts[1:]:
@@ -444,7 +444,7 @@ class _FrameEvaluator:
             return self.like(node, op, left)
         if op is operators.is_:
             return self.is_(node, left, self.operand(node.right))
-        self.unsupported(node, f"the operator {getattr(op, '__name__', op)!r}")
+        self.unsupported(node, f"the operator {_operator_name(op)!r}")
 
     def compare(self, node: Any, op: Any, left: _Operand, right: _Operand) -> _Truth:
         self.check_kinds(node, left, right)
@@ -512,8 +512,11 @@ class _FrameEvaluator:
             return self.column(node)
         if isinstance(node, sa.BinaryExpression) and node.operator in _ARITHMETIC_OPERATORS:
             return self.arithmetic(node)
-        kind = "a SQL function" if isinstance(node, sa.sql.functions.FunctionElement) else None
-        self.unsupported(node, kind or f"a {type(node).__name__}")
+        if isinstance(node, sa.sql.functions.FunctionElement):
+            self.unsupported(node, "a SQL function")
+        if isinstance(node, sa.BinaryExpression):
+            self.unsupported(node, f"the operator {_operator_name(node.operator)!r}")
+        self.unsupported(node, f"a {type(node).__name__}")
 
     def column(self, node: sa.ColumnClause[Any]) -> _Operand:
         key = column_key(node)
@@ -548,11 +551,15 @@ class _FrameEvaluator:
 
     def unsupported(self, node: Any, what: str) -> NoReturn:
         raise FilterError(
-            f"cannot evaluate {_render(node)!r} on a DataFrame: {what} has no pandas "
+            f"cannot evaluate {_render(node)} on a DataFrame: {what} has no pandas "
             f"equivalent here. On frames use comparisons, in_, between, like, startswith, "
             f"endswith, contains, is_(None) and &, |, ~; or filter in the database with "
             f"store.select(...)"
         )
+
+
+def _operator_name(op: Any) -> str:
+    return str(getattr(op, "__name__", op)).removesuffix("_op")
 
 
 def _unwrap(node: Any) -> Any:
