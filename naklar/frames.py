@@ -8,7 +8,7 @@ Float       ``float64``            ``float64`` (NaN)     ``double[pyarrow]``
 Integer     ``int64``              ``Int64``             ``int64[pyarrow]``
 Boolean     ``bool``               ``boolean``           ``bool[pyarrow]``
 DateTime    ``datetime64[us]``     ``datetime64[us]``    ``timestamp[us]``
-Text        ``string``             ``string``            ``string[pyarrow]``
+Text        ``string``             ``string``            ``string`` (Arrow)
 ==========  =====================  ====================  =====================
 
 Values computed by a decorator's getter keep their column's dtype when they fit
@@ -55,6 +55,10 @@ def dtype_for(
     if isinstance(sql_type, sa.types.NullType):
         return None
     if dtype_backend == "pyarrow":
+        if not isinstance(sql_type, (sa.Boolean, sa.Integer, sa.Float, sa.DateTime)):
+            # pandas' Arrow-backed string dtype survives a Parquet round trip;
+            # ArrowDtype(pa.string()) comes back as this one
+            return pd.StringDtype("pyarrow")
         return pd.ArrowDtype(_arrow_type(sql_type))
     nullable = has_missing or dtype_backend == "numpy_nullable"
     if isinstance(sql_type, sa.Boolean):
@@ -69,15 +73,14 @@ def dtype_for(
 
 
 def _arrow_type(sql_type: sa.types.TypeEngine[Any]) -> pa.DataType:
+    """The Arrow type of a Boolean, Integer, Float or DateTime column."""
     if isinstance(sql_type, sa.Boolean):
         return pa.bool_()
     if isinstance(sql_type, sa.Integer):
         return pa.int64()
     if isinstance(sql_type, sa.Float):
         return pa.float64()
-    if isinstance(sql_type, sa.DateTime):
-        return pa.timestamp("us")
-    return pa.string()
+    return pa.timestamp("us")
 
 
 def sql_type_for(series: pd.Series) -> sa.types.TypeEngine[Any]:
