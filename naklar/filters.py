@@ -225,7 +225,12 @@ def lookup_condition(
             f"missing values and {key}__in=[...] for several"
         )
     if lookup in _COMPARISONS:
-        return _COMPARISONS[lookup](column, value)
+        try:
+            condition: sa.ColumnElement[bool] = _COMPARISONS[lookup](column, value)
+        except sa.exc.ArgumentError as error:  # e.g. "flag < True"
+            message = f"{where}={value!r} is not a comparison SQL allows: {error}"
+            raise FilterError(message) from None
+        return condition
     return _text_condition(column, where, lookup, value)
 
 
@@ -249,8 +254,7 @@ def _text_condition(
         return column.like(value)
     # autoescape: '%' and '_' in the value are literal characters, not wildcards
     method = getattr(column, lookup)
-    condition: sa.ColumnElement[bool] = method(value, autoescape=True)
-    return condition
+    return method(value, autoescape=True)
 
 
 def _equality(column: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]:
