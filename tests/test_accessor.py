@@ -155,3 +155,24 @@ def test_frames_work_with_plain_pandas(store: naklar.Store) -> None:
     assert frame.query("C > 1")["i"].tolist() == [1]
     table = frame.pivot_table(index="kernel", columns="learning rate", values="C")
     assert table.shape == (2, 2)  # the poly run has no C
+
+
+def test_accessor_doctests_pass() -> None:
+    import doctest
+
+    import naklar.accessor
+
+    assert doctest.testmod(naklar.accessor).failed == 0
+
+
+@pytest.mark.parametrize("module", ["naklar.accessor", "naklar.filters", "naklar.frames"])
+def test_module_all_names_exist(module: str) -> None:
+    import importlib
+
+    imported = importlib.import_module(module)
+    assert [name for name in imported.__all__ if not hasattr(imported, name)] == []
+
+
+def test_package_exports_accessor() -> None:
+    assert "NaklarAccessor" in naklar.__all__
+    assert naklar.NaklarAccessor is NaklarAccessor

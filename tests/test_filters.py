@@ -291,3 +291,11 @@ def test_select_with_unknown_argument_type_raises_filter_error(make_tree: Any) -
     with pytest.raises(FilterError) as from_frame:
         store.frame().naklar.select(3)
     assert (str(from_database.value), str(from_frame.value)) == (message, message)
+
+
+def test_filters_doctests_pass() -> None:
+    import doctest
+
+    import naklar.filters
+
+    assert doctest.testmod(naklar.filters).failed == 0

@@ -204,3 +204,11 @@ def test_iris_sweep_frame_works_with_groupby_and_query(iris_tree: Path) -> None:
     assert frame.naklar.select("i", store.E.f1 > 0.82)["i"].tolist() == [
         row.i for row in store.select("i", store.E.f1 > 0.82)
     ]
+
+
+def test_frames_doctests_pass() -> None:
+    import doctest
+
+    import naklar.frames
+
+    assert doctest.testmod(naklar.frames).failed == 0
