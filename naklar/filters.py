@@ -363,14 +363,21 @@ _NEGATED = {
     operators.not_startswith_op: operators.startswith_op,
     operators.not_endswith_op: operators.endswith_op,
     operators.not_contains_op: operators.contains_op,
+    operators.not_istartswith_op: operators.istartswith_op,
+    operators.not_iendswith_op: operators.iendswith_op,
+    operators.not_icontains_op: operators.icontains_op,
     operators.is_not: operators.is_,
 }
+#: LIKE-family operators: the pattern around the value, and whether case is ignored
 _LIKE_OPERATORS = {
     operators.like_op: ("{}", False),
     operators.ilike_op: ("{}", True),
     operators.startswith_op: ("{}%", False),
+    operators.istartswith_op: ("{}%", True),
     operators.endswith_op: ("%{}", False),
+    operators.iendswith_op: ("%{}", True),
     operators.contains_op: ("%{}%", False),
+    operators.icontains_op: ("%{}%", True),
 }
 
 
@@ -395,10 +402,10 @@ class _FrameEvaluator:
             combine = _COMBINE.get(node.operator)
             if combine is None:
                 self.unsupported(node, f"the operator {_operator_name(node.operator)!r}")
-            parts = [self.truth(clause) for clause in node.clauses]
-            result = parts[0]
-            for part in parts[1:]:
-                result = combine(result, part)
+            # an empty AND is true, an empty OR false, as in SQL
+            result = _Truth(self.constant(combine is _and), self.constant(False))
+            for clause in node.clauses:
+                result = combine(result, self.truth(clause))
             return result
         if isinstance(node, sa.sql.elements.UnaryExpression) and node.operator is operators.inv:
             return self.truth(node.element).negate()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -99,6 +100,10 @@ EXPRESSION_CASES: list[tuple[Any, list[int]]] = [
     (lambda E: E.kernel.endswith("ar"), [1]),
     (lambda E: E.kernel.contains("in"), [1]),
     (lambda E: ~E.kernel.contains("in"), [0, 2]),
+    (lambda E: E.kernel.ilike("R%"), [0]),
+    (lambda E: E.kernel.istartswith("LIN"), [1]),
+    (lambda E: ~E.kernel.iendswith("LY"), [0, 1]),
+    (lambda E: E.kernel.icontains("Ea"), [1]),
     (lambda E: (E.C > 0.5) & (E.kernel != "rbf"), [1]),
     (lambda E: (E.C > 1.5) | (E.kernel == "poly"), [1, 2]),
     (lambda E: sa.and_(E.C > 0.5, E.i < 1), [0]),
@@ -254,6 +259,27 @@ def test_frame_mask_unsupported_expression_raises_filter_error(
     with pytest.raises(FilterError) as error:
         store.frame().naklar.select(build(store.E))
     assert str(error.value) == message
+
+
+def test_datetime_comparison_selects_same_rows_in_database_and_frame(
+    any_engine: sa.Engine, table_name: str, make_tree: Any
+) -> None:
+    start = dt.datetime(2015, 10, 21, 14, 10, 54)
+    runs = {str(i): {"i": i, "started": start + dt.timedelta(days=i)} for i in range(3)}
+    runs["3"] = {"i": 3, "started": None}
+    store = naklar.Store(any_engine, table_name=table_name)
+    store.load(make_tree(runs, fmt="pkl"))
+    try:
+        E = store.E
+        assert selected(store, E.started > start) == ([1, 2], [1, 2])
+        assert selected(store, started__between=(start, start + dt.timedelta(days=1))) == (
+            [0, 1],
+            [0, 1],
+        )
+        assert selected(store, E.started != start) == ([1, 2], [1, 2])
+    finally:
+        assert store.table is not None
+        store.table.drop(any_engine)
 
 
 def test_frame_mask_nan_is_missing_like_sql_null() -> None:
