@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from .errors import NotInitialisedError
 from .filters import parse_selection
-from .frames import DtypeBackend, check_dtype_backend, frame_from_rows
+from .frames import DtypeBackend, frame_from_rows
 from .loaders import Loader, loader_for
 from .loading import LoadedTree, LoadReport, OnError, load_tree
 from .model import (
@@ -161,7 +161,6 @@ class Store:
         none are), rows in the database's order; dtypes follow the column types
         (see :mod:`naklar.frames`) and getters are applied.
         """
-        check_dtype_backend(dtype_backend)
         return self.select(*arguments, as_frame=True, dtype_backend=dtype_backend, **filters)
 
     def session(self) -> Session:
