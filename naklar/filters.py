@@ -48,7 +48,7 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import operators
 
 from .errors import FilterError, UnknownColumnError
-from .model import ColumnSpec, Experiment, unknown_column_message
+from .model import KEY_INFO, ColumnSpec, Experiment, unknown_column_message
 
 __all__ = [
     "LOOKUPS",
@@ -278,18 +278,11 @@ def _plain_list(value: Any) -> list[Any]:
 def column_key(column: sa.ColumnElement[Any]) -> str:
     """The settings key a column stands for: ``E.f1`` -> ``'f1'``.
 
-    ORM attributes carry their mapped class, whose column specs know the key
-    (a key may be stored under a suffixed column name); plain columns are
-    their name.
+    Columns of a store's table record their key in ``Column.info`` (a key may
+    be stored under a suffixed column name); other columns are their name.
     """
-    mapper = column._annotations.get("parentmapper")
-    model = getattr(mapper, "class_", None)
-    specs: Mapping[str, ColumnSpec] = getattr(model, "_naklar_columns", {})
-    name = str(getattr(column, "name", column))
-    for spec in specs.values():
-        if spec.name == name:
-            return spec.key
-    return name
+    info = getattr(column, "info", None) or {}
+    return str(info.get(KEY_INFO, getattr(column, "name", column)))
 
 
 def frame_mask(

@@ -8,6 +8,9 @@ Float       ``float64``            ``float64`` (NaN)     ``double[pyarrow]``
 Integer     ``int64``              ``Int64``             ``int64[pyarrow]``
 Boolean     ``bool``               ``boolean``           ``bool[pyarrow]``
 DateTime    ``datetime64[us]``     ``datetime64[us]``    ``timestamp[us]``
+  (UTC)     ``datetime64[us, UTC]``                      ``timestamp[us, UTC]``
+Date        ``object`` (dates)     ``object`` (dates)    ``date32[day]``
+Bytes       ``object`` (bytes)     ``object`` (bytes)    ``binary``
 Text        ``string``             ``string``            ``string`` (Arrow)
 ==========  =====================  ====================  =====================
 
@@ -55,7 +58,7 @@ def dtype_for(
     if isinstance(sql_type, sa.types.NullType):
         return None
     if dtype_backend == "pyarrow":
-        if not isinstance(sql_type, (sa.Boolean, sa.Integer, sa.Float, sa.DateTime)):
+        if not isinstance(sql_type, _ARROW_TYPED):
             # pandas' Arrow-backed string dtype survives a Parquet round trip;
             # ArrowDtype(pa.string()) comes back as this one
             return pd.StringDtype("pyarrow")
@@ -68,8 +71,13 @@ def dtype_for(
     if isinstance(sql_type, sa.Float):
         return "Float64" if dtype_backend == "numpy_nullable" else "float64"
     if isinstance(sql_type, sa.DateTime):
-        return "datetime64[us]"
+        return "datetime64[us, UTC]" if sql_type.timezone else "datetime64[us]"
+    if isinstance(sql_type, (sa.Date, sa.LargeBinary)):
+        return np.dtype(object)  # numpy has no date or bytes dtype that keeps the values
     return pd.StringDtype()
+
+
+_ARROW_TYPED = (sa.Boolean, sa.Integer, sa.Float, sa.DateTime, sa.Date, sa.LargeBinary)
 
 
 def _arrow_type(sql_type: sa.types.TypeEngine[Any]) -> pa.DataType:
@@ -80,7 +88,11 @@ def _arrow_type(sql_type: sa.types.TypeEngine[Any]) -> pa.DataType:
         return pa.int64()
     if isinstance(sql_type, sa.Float):
         return pa.float64()
-    return pa.timestamp("us")
+    if isinstance(sql_type, sa.Date):
+        return pa.date32()
+    if isinstance(sql_type, sa.LargeBinary):
+        return pa.binary()
+    return pa.timestamp("us", tz="UTC" if sql_type.timezone else None)  # type: ignore[attr-defined]
 
 
 def sql_type_for(series: pd.Series) -> sa.types.TypeEngine[Any]:
@@ -135,7 +147,7 @@ def _column(
         return pd.Series(list(values), dtype=object).infer_objects().array
     if isinstance(dtype, pd.ArrowDtype):
         return pd.array(pa.array(values, type=dtype.pyarrow_dtype), dtype=dtype)
-    if dtype in ("float64", "int64", "bool"):
+    if dtype in ("float64", "int64", "bool", np.dtype(object)):
         return np.array(values, dtype=dtype)
     return pd.array(list(values), dtype=dtype)
 

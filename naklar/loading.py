@@ -176,8 +176,7 @@ def _nothing_found_message(root_dir: str, dict_file: str, found: Discovery) -> s
         message += f"; {len(found.hidden)} hidden directories were not entered: include_hidden=True"
     if found.symlinked:
         message += (
-            f"; {len(found.symlinked)} symlinked directories were not entered: "
-            "follow_symlinks=True"
+            f"; {len(found.symlinked)} symlinked directories were not entered: follow_symlinks=True"
         )
     return message
 

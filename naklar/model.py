@@ -59,6 +59,8 @@ ID_COLUMN = "naklar_id"
 #: The run's directory, relative to the root directory, in POSIX form.
 DIR_COLUMN = "naklar_dir"
 RESERVED_COLUMNS = (ID_COLUMN, DIR_COLUMN)
+#: ``Column.info`` entry naming the settings key a column stores (its name may differ).
+KEY_INFO = "naklar_key"
 
 Getter = Callable[[Any, Any], Any]
 Setter = Callable[[Any, Any], Any]
@@ -269,7 +271,7 @@ def build_model(
         metadata,
         sa.Column(ID_COLUMN, sa.Integer, primary_key=True, autoincrement=False),
         sa.Column(DIR_COLUMN, sa.Text().with_variant(sa.String(1024), "mysql", "mariadb")),
-        *(sa.Column(spec.name, spec.type) for spec in columns),
+        *(sa.Column(spec.name, spec.type, info={KEY_INFO: spec.key}) for spec in columns),
         # utf8mb4 stores any text; the binary collation keeps '=' exact ('A' != 'a').
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",

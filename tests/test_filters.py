@@ -226,12 +226,11 @@ UNSUPPORTED += "database with store.select(...)"
         ),
         (
             lambda E: sa.cast(E.C, sa.Integer) == 1,
-            f"cannot evaluate CAST(experiment.\"C\" AS INTEGER) on a DataFrame: a Cast "
-            f"{UNSUPPORTED}",
+            f'cannot evaluate CAST(experiment."C" AS INTEGER) on a DataFrame: a Cast {UNSUPPORTED}',
         ),
         (
             lambda E: E.C / 2 > 1,
-            f"cannot evaluate experiment.\"C\" / CAST(2 AS NUMERIC) on a DataFrame: the "
+            f'cannot evaluate experiment."C" / CAST(2 AS NUMERIC) on a DataFrame: the '
             f"operator 'truediv' "
             f"{UNSUPPORTED}",
         ),
@@ -242,7 +241,7 @@ UNSUPPORTED += "database with store.select(...)"
         ),
         (
             lambda E: E.C.is_(E.i),
-            f"cannot evaluate experiment.\"C\" IS experiment.i on a DataFrame: IS with "
+            f'cannot evaluate experiment."C" IS experiment.i on a DataFrame: IS with '
             f"something other than None, True or False {UNSUPPORTED}",
         ),
         (

@@ -42,8 +42,13 @@ def load(make_tree: Any, runs: dict[str, Any], **options: Any) -> naklar.Store:
         (
             GAPPY,
             "pyarrow",
-            ["double[pyarrow]", "int64[pyarrow]", "bool[pyarrow]", "string",
-             "timestamp[us][pyarrow]"],
+            [
+                "double[pyarrow]",
+                "int64[pyarrow]",
+                "bool[pyarrow]",
+                "string",
+                "timestamp[us][pyarrow]",
+            ],
         ),
     ],  # fmt: skip
 )
@@ -149,9 +154,13 @@ def test_frame_read_from_csv_selects_same_rows(make_tree: Any, tmp_path: Path) -
     store.frame().to_csv(tmp_path / "sweep.csv", index=False)
     read_back = pd.read_csv(tmp_path / "sweep.csv", dtype={"naklar_dir": str})
     selected = read_back.naklar.select("naklar_dir", store.E.f1 < 0.6, kernel__startswith="r")
-    assert selected["naklar_dir"].tolist() == store.frame(
-        "naklar_dir", store.E.f1 < 0.6, kernel__startswith="r"
-    )["naklar_dir"].tolist() == ["0"]
+    assert (
+        selected["naklar_dir"].tolist()
+        == store.frame("naklar_dir", store.E.f1 < 0.6, kernel__startswith="r")[
+            "naklar_dir"
+        ].tolist()
+        == ["0"]
+    )
 
 
 def test_frame_from_rows_builds_100k_rows_columnwise() -> None:

@@ -258,11 +258,6 @@ def test_load_random_settings_read_back(
             assert obj[key] == expected_in_column(value, column), key
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="frames.dtype_for gives 'datetime64[us]' to DateTime(timezone=True) columns; "
-    "it needs 'datetime64[us, UTC]' (frames.py belongs to the frames branch)",
-)
 def test_frame_aware_datetime_column(tmp_path: Path) -> None:
     (tmp_path / "0").mkdir()
     (tmp_path / "0" / "conf.pkl").write_bytes(
@@ -272,3 +267,23 @@ def test_frame_aware_datetime_column(tmp_path: Path) -> None:
     frame = naklar.load(str(tmp_path)).frame("t")
 
     assert frame["t"].tolist() == [pd.Timestamp("2015-01-01", tz="UTC")]
+
+
+@pytest.mark.parametrize("dtype_backend", [None, "pyarrow"])
+def test_frame_date_and_bytes_columns_keep_their_values(
+    tmp_path: Path, dtype_backend: str | None
+) -> None:
+    (tmp_path / "0").mkdir()
+    (tmp_path / "0" / "conf.pkl").write_bytes(
+        pickle.dumps(
+            {"d": dt.date(2015, 10, 21), "b": b"\x00\xff", "t": dt.datetime(2015, 1, 1, tzinfo=UTC)}
+        )
+    )
+
+    frame = naklar.load(str(tmp_path)).frame("d", "b", "t", dtype_backend=dtype_backend)
+
+    assert frame["d"].tolist() == [dt.date(2015, 10, 21)]
+    assert frame["b"].tolist() == [b"\x00\xff"]
+    assert frame["t"].tolist() == [pd.Timestamp("2015-01-01", tz="UTC")]
+    if dtype_backend is None:
+        assert frame.dtypes.astype(str).tolist() == ["object", "object", "datetime64[us, UTC]"]
