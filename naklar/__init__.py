@@ -9,6 +9,7 @@ The module API of the documentation lives in :mod:`naklar.experiment`.
 
 from __future__ import annotations
 
+from .accessor import NaklarAccessor  # registers df.naklar
 from .errors import (
     FilterError,
     NaklarError,
@@ -39,5 +40,6 @@ __all__ = [
     "UnsupportedValueError",
     "UnknownColumnError",
     "FilterError",
+    "NaklarAccessor",
     "__version__",
 ]

@@ -44,7 +44,10 @@ class SettingsFileError(NaklarError):
     def __init__(self, path: str, reason: str) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"{path}: {reason}")
+        super().__init__(
+            f"cannot load settings from {path}: {reason}. Fix or remove it, or pass "
+            "on_error='warn' to skip unreadable files and load the rest"
+        )
 
 
 class NoSettingsFilesError(NaklarError, FileNotFoundError):

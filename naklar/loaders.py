@@ -27,6 +27,7 @@ __all__ = [
     "load_yaml",
     "loader_for",
     "read_settings",
+    "describe_error",
 ]
 
 Loader = Callable[[str], Mapping[str, Any]]
@@ -118,27 +119,61 @@ def loader_for(dict_file: str) -> Loader:
 
 
 def read_settings(path: str, load: Loader) -> dict[str, Any]:
-    """Read one settings file, turning every failure into :class:`SettingsFileError`."""
+    """Read one settings file, turning every failure into :class:`SettingsFileError`.
+
+    Keys come back as strings (``1`` becomes ``'1'``); a file whose keys would
+    collide that way (``1`` and ``'1'``) is refused rather than losing a value.
+    """
     try:
         settings = load(path)
     except SettingsFileError:
         raise
     except Exception as error:  # a user's load_func may raise anything
-        raise SettingsFileError(path, _describe(error)) from error
+        raise SettingsFileError(path, describe_error(error)) from error
     if not isinstance(settings, Mapping):
         raise SettingsFileError(
             path, f"expected a dict of settings, the file holds a {type(settings).__name__}"
         )
-    return dict(settings)
+    return _with_string_keys(path, settings)
 
 
-def _describe(error: BaseException) -> str:
-    if isinstance(error, EOFError):
-        return "file ends early (EOFError): the run was probably killed while writing it"
+def _with_string_keys(path: str, settings: Mapping[Any, Any]) -> dict[str, Any]:
+    text_keys: dict[str, Any] = {}
+    originals: dict[str, Any] = {}
+    for key, value in settings.items():
+        text = key if isinstance(key, str) else str(key)
+        if text in text_keys:
+            raise SettingsFileError(
+                path,
+                f"keys {originals[text]!r} and {key!r} both read as the column name {text!r}; "
+                "rename one in the file or in load_func=",
+            )
+        text_keys[text] = value
+        originals[text] = key
+    return text_keys
+
+
+def describe_error(error: BaseException) -> str:
+    """A short reason for a file that could not be read, saying what probably happened.
+
+    >>> describe_error(EOFError('Ran out of input'))
+    'file ends early (EOFError: Ran out of input): the run was probably killed while writing it'
+    """
+    if isinstance(error, EOFError) or (
+        isinstance(error, pickle.UnpicklingError) and "truncated" in str(error)
+    ):
+        return (
+            f"file ends early ({type(error).__name__}: {error}): the run was probably "
+            "killed while writing it"
+        )
     if isinstance(error, PermissionError):
         return "permission denied"
+    if isinstance(error, IsADirectoryError):
+        return "is a directory, not a file"
     if isinstance(error, FileNotFoundError):
         return "file vanished before it could be read"
     if isinstance(error, json.JSONDecodeError):
         return f"invalid JSON: {error}"
+    if isinstance(error, UnicodeDecodeError):
+        return f"not valid text ({error.reason} at byte {error.start})"
     return f"{type(error).__name__}: {error}"

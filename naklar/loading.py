@@ -8,19 +8,21 @@ row or an entry in :attr:`LoadReport.skipped` with its reason.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import NoSettingsFilesError, UnsupportedValueError, warn
+from .discover import natural_key
+from .errors import NoSettingsFilesError, SettingsFileError, UnsupportedValueError, warn
 from .loaders import Loader
 from .model import RESERVED_COLUMNS, Decorator
-from .reading import FileStamp, ReadOptions, RowView, TreeRead, keep_only, read_tree
+from .reading import FileStamp, ReadOptions, RowView, TreeRead, keep_only, read_files, read_tree
 from .refreshing import RefreshCounts
-from .schema import Kind, KindTally
+from .schema import NON_FINITE_LOST_BY, Kind, KindTally
 
-__all__ = ["Skipped", "LoadReport", "LoadedTree", "load_tree", "RowView"]
+__all__ = ["Skipped", "LoadReport", "LoadedTree", "load_tree", "RowView", "warn_about_lost_floats"]
 
 OnError = Literal["warn", "raise", "ignore"]
 _MODES = ("warn", "raise", "ignore")
@@ -52,6 +54,8 @@ class LoadReport:
     dropped_keys: dict[str, str] = field(default_factory=dict)
     renamed_keys: dict[str, str] = field(default_factory=dict)
     string_fallbacks: dict[str, list[str]] = field(default_factory=dict)
+    changed_forms: dict[str, list[str]] = field(default_factory=dict)
+    non_finite: dict[str, dict[str, int]] = field(default_factory=dict)
     #: Set by a refresh: what it added, updated, removed and skipped.
     changes: RefreshCounts | None = None
 
@@ -102,11 +106,7 @@ def load_tree(
     """
     check_mode("on_error", on_error)
     check_mode("on_unsupported", on_unsupported)
-    if not os.path.isdir(root_dir):
-        raise NoSettingsFilesError(
-            f"root_dir {root_dir!r} is not a directory; pass the folder that holds one "
-            f"sub-directory per run"
-        )
+    _check_root(root_dir, dict_file)
     options = ReadOptions(
         root_dir,
         dict_file,
@@ -117,13 +117,33 @@ def load_tree(
         follow_symlinks=follow_symlinks,
         include_hidden=include_hidden,
     )
-    read = read_tree(options, workers=workers, progress=progress)
+    if on_error == "raise":
+        read = _read_strictly(options, workers, progress)
+    else:
+        read = read_tree(options, workers=workers, progress=progress)
     if not read.files_found:
-        raise NoSettingsFilesError(
-            f"no file named {dict_file!r} under {root_dir!r}; pass dict_file= with the name "
-            f"of the settings file each run directory holds"
-        )
+        raise NoSettingsFilesError(_nothing_found_message(root_dir, dict_file, read))
     return finish_load(read, LoadReport(root_dir, dict_file), on_error, on_unsupported)
+
+
+def _read_strictly(options: ReadOptions, workers: int | None, progress: bool | None) -> TreeRead:
+    """``on_error='raise'``: walk first, stop at a problem the walk found, then read."""
+    walked = read_tree(
+        dataclasses.replace(options, stat_only=True), workers=workers, progress=progress
+    )
+    if walked.skipped or walked.walk_problems:
+        unreadable = sorted(walked.skipped, key=lambda entry: natural_key(entry[0]))
+        path, reason = (unreadable or walked.walk_problems)[0]
+        raise SettingsFileError(path, reason)
+    prefix = options.root_dir if options.root_dir.endswith(os.sep) else options.root_dir + os.sep
+    read = read_files(
+        [prefix + stamp.path.replace("/", os.sep) for stamp in walked.stamps],
+        options,
+        workers=workers,
+        progress=progress,
+    )
+    read.walk_problems, read.hidden, read.symlinked = [], walked.hidden, walked.symlinked
+    return read
 
 
 def finish_load(
@@ -131,20 +151,80 @@ def finish_load(
 ) -> LoadedTree:
     """Account for every file, drop unsupported keys, rename reserved ones, resolve kinds."""
     report.files_found = read.files_found
-    report.skipped = [Skipped(path, reason) for path, reason in read.skipped]
+    # unreadable entries were found during the walk, the rest while reading
+    skipped = sorted(read.skipped, key=lambda entry: natural_key(entry[0]))
+    report.skipped = [Skipped(path, reason) for path, reason in skipped]
     report.walk_problems = [Skipped(path, reason) for path, reason in read.walk_problems]
     report.loaded = len(read.rows)
     tally, rows = read.tally, read.rows
     _drop_unsupported(tally, rows, report, on_unsupported, read.first_unsupported)
     _rename_reserved_keys(tally, rows, report)
     kinds = tally.column_kinds(_keys_in_order(rows, tally))
-    report.string_fallbacks = {
-        key: sorted(kind.value for kind in seen) for key, seen in tally.conflicts().items()
-    }
+    _record_value_changes(tally, kinds, report)
     if on_error == "warn":
         _warn_about_skipped(report)
     _warn_about_string_fallbacks(report)
+    _warn_about_changed_forms(report)
     return LoadedTree(rows, kinds, report, read.stamps, tally)
+
+
+def _check_root(root_dir: str, dict_file: str) -> None:
+    if os.path.isdir(root_dir):
+        return
+    what = "is a file, not a directory" if os.path.exists(root_dir) else "does not exist"
+    raise NoSettingsFilesError(
+        f"root_dir {root_dir!r} {what}, so no {dict_file!r} files can be found there; "
+        "pass the folder that holds one sub-directory per run"
+    )
+
+
+def _nothing_found_message(root_dir: str, dict_file: str, found: TreeRead) -> str:
+    message = (
+        f"no file named {dict_file!r} under {root_dir!r}; pass dict_file= with the name "
+        "of the settings file each run directory holds"
+    )
+    if found.hidden:
+        message += f"; {len(found.hidden)} hidden directories were not entered: include_hidden=True"
+    if found.symlinked:
+        message += (
+            f"; {len(found.symlinked)} symlinked directories were not entered: follow_symlinks=True"
+        )
+    return message
+
+
+def _record_value_changes(tally: KindTally, kinds: Mapping[str, Kind], report: LoadReport) -> None:
+    report.string_fallbacks = {
+        key: sorted(kind.value for kind in seen) for key, seen in tally.conflicts().items()
+    }
+    report.changed_forms = {key: sorted(notes) for key, notes in tally.notes.items()}
+    # only Float columns hold NaN/inf as numbers; a text column keeps 'nan' as text
+    report.non_finite = {
+        key: counts for key, counts in tally.non_finite.items() if kinds.get(key) is Kind.FLOAT
+    }
+
+
+def warn_about_lost_floats(report: LoadReport, dialect_name: str) -> None:
+    """Warn, naming the keys, where the backend stores NaN or ±inf as NULL.
+
+    PostgreSQL keeps them; SQLite turns NaN into NULL; MySQL and MariaDB reject
+    both, so naklar stores NULL there (see :data:`naklar.schema.NON_FINITE_LOST_BY`).
+    """
+    lost_names = NON_FINITE_LOST_BY.get(dialect_name, frozenset())
+    lost = {
+        key: {name: count for name, count in counts.items() if name in lost_names}
+        for key, counts in report.non_finite.items()
+    }
+    lost = {key: counts for key, counts in lost.items() if counts}
+    if not lost:
+        return
+    described = "; ".join(
+        f"{key!r} ({', '.join(f'{name} in {count} file(s)' for name, count in counts.items())})"
+        for key, counts in lost.items()
+    )
+    warn(
+        f"{dialect_name} cannot store these float values, they are stored as NULL: "
+        f"{described}. Use PostgreSQL to keep NaN and inf, or replace them in load_func=."
+    )
 
 
 def check_mode(name: str, mode: str) -> None:
@@ -199,20 +279,34 @@ def _drop_unsupported(
 def _rename_reserved_keys(
     tally: KindTally, rows: list[tuple[str, dict[str, Any]]], report: LoadReport
 ) -> None:
-    """A key named like one of naklar's own columns is stored as ``<key>_1``."""
+    """A key named like one of naklar's own columns is stored as ``<key>_1`` (or ``_2``...)."""
     clashing = [key for key in tally.kinds if key in RESERVED_COLUMNS]
     for key in clashing:
-        new_key = f"{key}_1"
-        tally.kinds[new_key] = tally.kinds.pop(key)
+        new_key = _unused_key(key, tally)
+        tally.rename(key, new_key)
         report.renamed_keys[key] = new_key
         for _, values in rows:
             if key in values:
-                values[new_key] = values.pop(key)
+                _rename_in_place(values, key, new_key)
     if clashing:
         warn(
             "keys named like naklar's own columns are stored under new names: "
             + ", ".join(f"{key!r} as {new!r}" for key, new in report.renamed_keys.items())
         )
+
+
+def _rename_in_place(values: dict[str, Any], key: str, new_key: str) -> None:
+    """Rename a key keeping its position, so the column keeps its place in the table."""
+    renamed = {new_key if name == key else name: value for name, value in values.items()}
+    values.clear()
+    values.update(renamed)
+
+
+def _unused_key(key: str, tally: KindTally) -> str:
+    suffix = 1
+    while f"{key}_{suffix}" in tally.kinds or f"{key}_{suffix}" in tally.unsupported:
+        suffix += 1
+    return f"{key}_{suffix}"
 
 
 def _warn_about_skipped(report: LoadReport) -> None:
@@ -242,4 +336,15 @@ def _warn_about_string_fallbacks(report: LoadReport) -> None:
         warn(
             f"keys with values of incompatible types are stored as text: {described}. "
             "Make the values one type in load_func= to get a typed column."
+        )
+
+
+def _warn_about_changed_forms(report: LoadReport) -> None:
+    if report.changed_forms:
+        described = "; ".join(
+            f"{key!r} ({', '.join(notes)})" for key, notes in report.changed_forms.items()
+        )
+        warn(
+            f"values stored in another form than their type: {described}. "
+            "Convert them in load_func= to choose the form."
         )

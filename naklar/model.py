@@ -1,12 +1,28 @@
 """The table and the mapped class ``E`` built from the inferred columns.
 
 Each settings key becomes one column and one attribute of the mapped class.
-Keys are used as column names verbatim (SQLAlchemy quotes them), so a key may be
-anything: ``'learning rate'``, ``'select'``, ``'metadata'``. Two columns whose
-names differ only in case would clash on SQLite and MySQL, so the later one
-gets a numbered suffix. Keys that cannot be Python attributes stay reachable by
-item access: ``E['learning rate']`` on the class, ``run['learning rate']`` on a
-row.
+The key stays the public name everywhere (``select('learning rate')``,
+``E['learning rate']``, ``run['learning rate']``, frame columns); only the SQL
+column name and the Python attribute may differ from it.
+
+Column names (always quoted by SQLAlchemy, so ``select``, ``order``,
+``learning rate`` and ``a.b`` are fine) follow one rule on every backend:
+
+* a key is its own column name when it is portable: not empty, at most 63
+  UTF-8 bytes (PostgreSQL cuts longer names, which would merge two keys sharing
+  a prefix; MySQL allows 64 characters), no control characters (NUL breaks
+  every backend), no characters beyond the Basic Multilingual Plane (MySQL
+  rejects emoji in names), no trailing whitespace (MySQL rejects it);
+* otherwise the name is the key with those characters replaced by ``_``, cut
+  to fit, plus ``_`` and 8 hex digits of the key's SHA-1: ``'' -> key_da39a3ee``;
+* names that SQLite or MySQL would take for the same column (they ignore case;
+  MySQL also folds ``İ`` to ``i``) get a numbered suffix, ``LR -> LR_1``, and
+  the load warns naming them.
+
+Attributes: a key that is a plain identifier (not a Python keyword, not
+starting with ``_``, not an attribute of the mapped class such as
+``metadata``, ``registry`` or ``query``) is also an attribute, ``E.lr``; any
+other key is reachable by item access only.
 
 Decorators become hybrid properties: the Python side runs the user's getter and
 setter, the SQL side is the stored column, so ``E.output == '/x'`` still compiles.
@@ -14,7 +30,9 @@ setter, the SQL side is the stored column, so ``E.output == '/x'`` still compile
 
 from __future__ import annotations
 
+import hashlib
 import keyword
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -23,7 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import registry as Registry
 
-from .errors import NaklarError, UnknownColumnError
+from .errors import NaklarError, UnknownColumnError, warn
 
 __all__ = [
     "ID_COLUMN",
@@ -41,6 +59,8 @@ ID_COLUMN = "naklar_id"
 #: The run's directory, relative to the root directory, in POSIX form.
 DIR_COLUMN = "naklar_dir"
 RESERVED_COLUMNS = (ID_COLUMN, DIR_COLUMN)
+#: ``Column.info`` entry naming the settings key a column stores (its name may differ).
+KEY_INFO = "naklar_key"
 
 Getter = Callable[[Any, Any], Any]
 Setter = Callable[[Any, Any], Any]
@@ -161,25 +181,85 @@ def _is_plain_attribute(key: str) -> bool:
     )
 
 
+#: PostgreSQL cuts identifiers at 63 bytes, MySQL at 64 characters: 63 bytes fit both.
+MAX_NAME_BYTES = 63
+_HASH_DIGITS = 8
+
+
 def assign_names(keys: list[str]) -> dict[str, tuple[str, str]]:
     """``key -> (column name, attribute name)``, unique and safe for any key.
 
-    Column names compare case-insensitively on SQLite and MySQL, so a name that
-    clashes (ignoring case) with one already taken, or with naklar's own
-    columns, gets a numbered suffix.
+    >>> assign_names(['lr', 'LR', ''])
+    {'lr': ('lr', 'lr'), 'LR': ('LR_1', 'LR'), '': ('key_da39a3ee', '_naklar_c2')}
+
+    Warns naming the keys that got a numbered suffix because of case.
     """
-    taken = {name.casefold() for name in RESERVED_COLUMNS}
+    taken = {_name_fold(name) for name in RESERVED_COLUMNS}
     names: dict[str, tuple[str, str]] = {}
+    suffixed: dict[str, str] = {}
     for position, key in enumerate(keys):
-        name = key
-        suffix = 1
-        while name.casefold() in taken:
-            name = f"{key}_{suffix}"
+        base = portable_column_name(key)
+        name, suffix = base, 1
+        while _name_fold(name) in taken:
+            name = _fit(base, f"_{suffix}")
             suffix += 1
-        taken.add(name.casefold())
+        if name != base:
+            suffixed[key] = name
+        taken.add(_name_fold(name))
         attribute = key if _is_plain_attribute(key) else f"_naklar_c{position}"
         names[key] = (name, attribute)
+    if suffixed:
+        warn(
+            "keys that differ only in case (SQLite and MySQL compare column names ignoring "
+            "case) get numbered column names: "
+            + ", ".join(f"{key!r} as column {name!r}" for key, name in suffixed.items())
+            + ". Select them by their keys as usual."
+        )
     return names
+
+
+def portable_column_name(key: str) -> str:
+    """The key itself if every backend accepts it as a column name, else a safe stand-in.
+
+    >>> portable_column_name('learning rate')
+    'learning rate'
+    >>> portable_column_name('x' * 70)[-13:]
+    'xxxx_bbaad84b'
+    """
+    if _is_portable(key):
+        return key
+    cleaned = "".join(char if _is_portable_char(char) else "_" for char in key).rstrip()
+    digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_DIGITS]
+    return _fit(cleaned or "key", f"_{digest}")
+
+
+def _is_portable(name: str) -> bool:
+    return (
+        bool(name)
+        and name == name.rstrip()
+        and all(_is_portable_char(char) for char in name)
+        and len(name.encode("utf-8")) <= MAX_NAME_BYTES
+    )
+
+
+def _is_portable_char(char: str) -> bool:
+    return char <= "\uffff" and unicodedata.category(char) not in ("Cc", "Cs")
+
+
+def _fit(base: str, tail: str) -> str:
+    """``base + tail`` cut at a character boundary to at most :data:`MAX_NAME_BYTES`."""
+    budget = MAX_NAME_BYTES - len(tail.encode("utf-8"))
+    head = base.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip()
+    return head + tail
+
+
+def _name_fold(name: str) -> str:
+    """What SQLite and MySQL compare column names by: case folded.
+
+    ``casefold`` turns ``İ`` into ``i`` plus a combining dot, which MySQL does
+    not keep, so that dot is dropped.
+    """
+    return name.casefold().replace("\u0307", "")
 
 
 def build_model(
@@ -191,7 +271,10 @@ def build_model(
         metadata,
         sa.Column(ID_COLUMN, sa.Integer, primary_key=True, autoincrement=False),
         sa.Column(DIR_COLUMN, sa.Text().with_variant(sa.String(1024), "mysql", "mariadb")),
-        *(sa.Column(spec.name, spec.type) for spec in columns),
+        *(sa.Column(spec.name, spec.type, info={KEY_INFO: spec.key}) for spec in columns),
+        # utf8mb4 stores any text; the binary collation keeps '=' exact ('A' != 'a').
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     dir_spec = ColumnSpec(DIR_COLUMN, DIR_COLUMN, DIR_COLUMN, table.c[DIR_COLUMN].type)
     specs = {DIR_COLUMN: dir_spec, **{spec.key: spec for spec in columns}}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import operator
 import os
 import pickle
 import queue
@@ -29,12 +30,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .discover import find_settings_files, natural_key
+from .discover import Discovery, find_settings_files, scan_directory
 from .errors import NaklarError, SettingsFileError
 from .loaders import Loader, read_settings
 from .model import Decorator
 from .progress import Progress
-from .schema import Kind, KindTally, Unsupported
+from .schema import INT64_MAX, INT64_MIN, Kind, KindTally, Unsupported
 
 __all__ = [
     "ReadOptions",
@@ -44,7 +45,6 @@ __all__ = [
     "read_tree",
     "read_files",
     "plan_units",
-    "natural_sort",
     "run_setters",
     "keep_only",
 ]
@@ -63,8 +63,14 @@ _FILE, _TREE = 0, 1
 Unit = tuple[int, str]
 #: A row's keys and the classes of its values.
 Shape = tuple[tuple[str, ...], tuple[type, ...]]
-#: For one shape: the values to convert (and how), and the keys normalised one by one.
-ShapePlan = tuple[list[tuple[str, Callable[[Any], Any]]], list[str]]
+#: For one shape: the values to convert (and how), the keys normalised one by one,
+#: and getters of the integer and float values whose range is checked.
+ShapePlan = tuple[
+    list[tuple[str, Callable[[Any], Any]]],
+    list[str],
+    Callable[[dict[str, Any]], tuple[Any, ...]] | None,
+    Callable[[dict[str, Any]], tuple[Any, ...]] | None,
+]
 
 # Values of these classes are stored as they come (after ``convert``), their kind
 # known from the class alone: the per-value work of the common case is one
@@ -136,6 +142,8 @@ class TreeRead:
     files_found: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     walk_problems: list[tuple[str, str]] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
+    symlinked: list[str] = field(default_factory=list)
     first_unsupported: dict[str, str] = field(default_factory=dict)
     workers_used: int = 1
 
@@ -147,10 +155,13 @@ class _ChunkRead:
     rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     stamps: list[FileStamp] = field(default_factory=list)
     shapes: dict[Shape, ShapePlan | None] = field(default_factory=dict)
+    fast_shapes: set[Shape] = field(default_factory=set)  # shapes of rows that took no detour
     tally: KindTally = field(default_factory=KindTally)
     files_found: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     walk_problems: list[tuple[str, str]] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
+    symlinked: list[str] = field(default_factory=list)
     first_unsupported: dict[str, str] = field(default_factory=dict)
     error: tuple[str, str] | None = None  # on_error='raise': the file that stopped it
 
@@ -158,65 +169,42 @@ class _ChunkRead:
 # -- planning ----------------------------------------------------------------
 
 
-def plan_units(options: ReadOptions) -> list[Unit]:
+def plan_units(options: ReadOptions) -> tuple[list[Unit], Discovery]:
     """Cut the tree into units in natural (pre-)order, splitting subtrees a few levels deep.
 
+    Returns the units and what listing the split directories found besides
+    settings files (unreadable entries, problems, directories not entered).
     With ``follow_symlinks`` the tree stays one unit, so symlink-loop detection
     sees every directory.
     """
+    planning = Discovery()
     units: list[Unit] = [(_TREE, options.root_dir)]
     if options.follow_symlinks:
-        return units
+        return units, planning
     for _ in range(_MAX_PLAN_DEPTH):
         if sum(kind == _TREE for kind, _ in units) >= _TARGET_SUBTREES:
             break
         expanded: list[Unit] = []
         for unit in units:
-            expanded += _split(unit, options) if unit[0] == _TREE else [unit]
-        if len(expanded) == len(units) and expanded == units:
+            expanded += _split(unit[1], options, planning) if unit[0] == _TREE else [unit]
+        if expanded == units:
             break
         units = expanded
-    return units
+    return units, planning
 
 
-def _split(unit: Unit, options: ReadOptions) -> list[Unit]:
-    """A subtree as its own settings file then its subdirectories (discover's rules)."""
-    directory = unit[1]
-    try:
-        with os.scandir(directory) as entries:
-            listing = list(entries)
-        own: list[Unit] = []
-        subdirectories = []
-        for entry in listing:
-            if entry.name == options.dict_file:
-                if entry.is_file():
-                    own.append((_FILE, entry.path))
-            elif entry.is_dir(follow_symlinks=False) and (
-                options.include_hidden or not entry.name.startswith(".")
-            ):
-                subdirectories.append(entry.name)
-    except OSError:
-        return [unit]  # the walk of this subtree reports the problem
-    natural_sort(subdirectories)
-    return own + [(_TREE, os.path.join(directory, name)) for name in subdirectories]
-
-
-def natural_sort(names: list[str]) -> None:
-    """Sort names in place exactly as ``sorted(names, key=natural_key)`` would, faster.
-
-    Run directories are often plain numbers; for those ``(int(name), name)``
-    gives the same order as :func:`naklar.discover.natural_key` at a fraction of
-    its cost (a regex split per name), which matters with 100,000 of them.
-
-    >>> names = ['10', '2', '01', '1']
-    >>> natural_sort(names)
-    >>> names
-    ['01', '1', '2', '10']
-    """
-    if all(name.isascii() and name.isdigit() for name in names):
-        names.sort(key=lambda name: (int(name), name))
-    else:
-        names.sort(key=natural_key)
+def _split(directory: str, options: ReadOptions, planning: Discovery) -> list[Unit]:
+    """A subtree as its own settings file, then its subdirectories (discover's rules)."""
+    subdirectories = scan_directory(
+        directory,
+        options.dict_file,
+        follow_symlinks=options.follow_symlinks,
+        include_hidden=options.include_hidden,
+        found=planning,
+    )
+    own = [(_FILE, path) for path in planning.paths]
+    planning.paths.clear()
+    return own + [(_TREE, path) for path in subdirectories or ()]
 
 
 def _chunks(units: list[Unit], processes: int) -> list[list[Unit]]:
@@ -232,6 +220,7 @@ def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
     for kind, path in units:
         if kind == _FILE:
             paths = [path]
+            chunk.files_found += 1
         else:
             found = find_settings_files(
                 path,
@@ -240,8 +229,7 @@ def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
                 include_hidden=options.include_hidden,
             )
             paths = found.paths
-            chunk.walk_problems += found.problems
-        chunk.files_found += len(paths)
+            _add_findings(chunk, found)
         if options.stat_only:
             chunk.stamps += [_stamp(settings_path, options.prefix) for settings_path in paths]
             continue
@@ -249,6 +237,15 @@ def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
             if not _read_file(settings_path, options, chunk):
                 return chunk
     return chunk
+
+
+def _add_findings(chunk: _ChunkRead | TreeRead, found: Discovery) -> None:
+    """What a walk found besides readable settings files."""
+    chunk.files_found += found.files_found
+    chunk.skipped += found.unreadable
+    chunk.walk_problems += found.problems
+    chunk.hidden += found.hidden
+    chunk.symlinked += found.symlinked
 
 
 def _read_file(path: str, options: ReadOptions, chunk: _ChunkRead) -> bool:
@@ -296,9 +293,10 @@ def _normalise_row(settings: dict[str, Any], path: str, chunk: _ChunkRead) -> di
     """Normalise in place, by what the row's *shape* (keys and value classes) needs.
 
     Sweeps repeat a handful of shapes, so the per-row work is building the shape,
-    one dictionary lookup, and converting only the values that need it (numpy
-    scalars); values of other classes (arrays, dates, lists) go through
-    ``schema.normalise_value`` one by one.
+    one dictionary lookup, converting only the values that need it (numpy
+    scalars) and two range checks (integers beyond 64 bits, NaN and inf take
+    the general path, which records them). Values of other classes (arrays,
+    dates, lists) go through ``schema.normalise_value`` one by one.
     """
     shape = (tuple(settings), tuple(map(type, settings.values())))
     plan = chunk.shapes.get(shape, _UNSEEN)
@@ -306,9 +304,18 @@ def _normalise_row(settings: dict[str, Any], path: str, chunk: _ChunkRead) -> di
         plan = chunk.shapes[shape] = _plan_for(shape)
     if plan is None:
         return _normalise_row_slowly(settings, path, chunk)
-    conversions, slow_keys = plan
+    conversions, slow_keys, integers, floats = plan
     for key, convert in conversions:
         settings[key] = convert(settings[key])
+    if integers is not None:
+        values = integers(settings)
+        if min(values) < INT64_MIN or max(values) > INT64_MAX:
+            return _normalise_row_slowly(settings, path, chunk)
+    if floats is not None:
+        total = sum(floats(settings))
+        if total - total != 0.0:  # NaN or inf somewhere (or an overflowing sum)
+            return _normalise_row_slowly(settings, path, chunk)
+    chunk.fast_shapes.add(shape)
     for key in slow_keys:
         normalised = chunk.tally.add(key, settings[key])
         if isinstance(normalised, Unsupported):
@@ -323,18 +330,31 @@ _UNSEEN: Any = object()
 
 
 def _plan_for(shape: Shape) -> ShapePlan | None:
-    """What a row of this shape needs converted; ``None`` if it has non-string keys."""
+    """What a row of this shape needs; ``None`` if it has keys that are not strings."""
     conversions = []
     slow_keys = []
+    integers = []
+    floats = []
     for key, cls in zip(*shape, strict=True):
         if key.__class__ is not str:
             return None
         known = _BY_CLASS.get(cls)
         if known is None:
             slow_keys.append(key)
-        elif known[1] is not None:
+            continue
+        if known[1] is not None:
             conversions.append((key, known[1]))
-    return conversions, slow_keys
+        if known[0] is Kind.INTEGER:
+            integers.append(key)
+        elif known[0] is Kind.FLOAT:
+            floats.append(key)
+    return conversions, slow_keys, _getter(integers), _getter(floats)
+
+
+def _getter(keys: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]] | None:
+    # itemgetter of one key returns the value, not a 1-tuple: repeat it (min, max
+    # and the finiteness of a sum do not mind).
+    return operator.itemgetter(*keys, keys[0]) if keys else None
 
 
 def _normalise_row_slowly(settings: dict[str, Any], path: str, chunk: _ChunkRead) -> dict[str, Any]:
@@ -360,9 +380,9 @@ def _merge(chunks: Iterator[_ChunkRead]) -> TreeRead:
         read.files_found += chunk.files_found
         read.skipped += chunk.skipped
         read.walk_problems += chunk.walk_problems
-        for (keys, classes), plan in chunk.shapes.items():
-            if plan is None:
-                continue  # those rows went through the tally
+        read.hidden += chunk.hidden
+        read.symlinked += chunk.symlinked
+        for keys, classes in chunk.fast_shapes:  # the other rows went through the tally
             for key, cls in zip(keys, classes, strict=True):
                 known = _BY_CLASS.get(cls)
                 if known is None:
@@ -372,13 +392,20 @@ def _merge(chunks: Iterator[_ChunkRead]) -> TreeRead:
                     seen.add(known[0])
         for key, seen_kinds in chunk.tally.kinds.items():
             kinds.setdefault(key, set()).update(seen_kinds)
-        for key, counts in chunk.tally.unsupported.items():
-            total = read.tally.unsupported.setdefault(key, {})
-            for name, count in counts.items():
-                total[name] = total.get(name, 0) + count
+        for key, notes in chunk.tally.notes.items():
+            read.tally.notes.setdefault(key, set()).update(notes)
+        _add_counts(read.tally.unsupported, chunk.tally.unsupported)
+        _add_counts(read.tally.non_finite, chunk.tally.non_finite)
         for key, path in chunk.first_unsupported.items():
             read.first_unsupported.setdefault(key, path)
     return read
+
+
+def _add_counts(totals: dict[str, dict[str, int]], counts: dict[str, dict[str, int]]) -> None:
+    for key, by_name in counts.items():
+        total = totals.setdefault(key, {})
+        for name, count in by_name.items():
+            total[name] = total.get(name, 0) + count
 
 
 # -- serial and parallel driving -----------------------------------------------
@@ -399,8 +426,10 @@ def read_tree(options: ReadOptions, *, workers: int | None, progress: bool | Non
         ``False`` never shows a progress bar; otherwise one appears when the
         read takes more than a second.
     """
-    units = plan_units(options)
-    return _read_units(units, options, workers=workers, progress=progress)
+    units, planning = plan_units(options)
+    read = _read_units(units, options, workers=workers, progress=progress)
+    _add_findings(read, planning)
+    return read
 
 
 def read_files(
@@ -543,7 +572,7 @@ def _pack(chunk: _ChunkRead) -> tuple[_ChunkRead, list[tuple[str, ...]], list[An
         number = key_numbers.setdefault(keys, len(key_numbers))
         packed_rows.append((directory, number, tuple(values.values())))
     stamps = [tuple(stamp) for stamp in chunk.stamps]
-    chunk.rows, chunk.stamps = [], []
+    chunk.rows, chunk.stamps, chunk.shapes = [], [], {}
     return chunk, list(key_numbers), [packed_rows, stamps]
 
 

@@ -1,23 +1,59 @@
 """Turning settings values into column values, and inferring column types.
 
-Every value is first *normalised* to a plain Python value of one :class:`Kind`:
-numpy scalars become their Python counterpart, pandas/numpy timestamps become
-``datetime``, and lists, tuples, sets and dicts become JSON text. A column's
-type is then inferred from the kinds seen in **all** files, in the order
-``[DateTime, Float, Integer, Boolean, String]``:
+Every value is first *normalised* to a plain Python value of one :class:`Kind`,
+then a column's type is inferred from the kinds seen in **all** files, in the
+order ``[DateTime, Float, Integer, Boolean, String]`` (plus the kinds naklar
+adds: aware DateTime, Date, Bytes):
 
 * ``None`` (missing) does not decide the type;
 * ``int`` and ``float`` in one key widen to Float;
 * ``bool`` is its own kind, never an int;
-* anything else mixed falls back to String, and the values are stored as text.
+* anything else mixed falls back to String, and the values are stored as text
+  (the load warns, naming the key and the kinds seen).
 
-Values that map onto no kind (numpy arrays, arbitrary objects) are reported as
-unsupported; the caller decides to drop the key or raise.
+How values are stored, and where they change form
+-------------------------------------------------
+
+=============================  ==============================================
+value                          stored as / read back as
+=============================  ==============================================
+``bool``, ``numpy.bool_``      Boolean: ``True`` / ``False``
+``int``, ``numpy`` integers    Integer (64 bit): the same int
+int beyond 64 bits             **text**: ``str(value)`` (the load warns)
+``float``, ``numpy`` floats    Float (64-bit double): the same float, to the
+                               last bit; ``float32`` reads back as the double
+                               of the same value
+NaN, ``inf``, ``-inf``         PostgreSQL keeps them; SQLite stores NaN as
+                               NULL (inf is kept); MySQL/MariaDB store NaN and
+                               ±inf as NULL. The load warns where a backend
+                               loses them, naming the key.
+``str``                        String, any length (LONGTEXT on MySQL)
+naive ``datetime``,            DateTime (microseconds): a naive datetime;
+``pandas.Timestamp``,          nanoseconds are cut to microseconds
+``numpy.datetime64``
+aware ``datetime``             DateTime in UTC: an aware datetime in UTC
+                               (the same instant)
+aware and naive in one key     text (ISO 8601), with the mixed-types warning
+``datetime.date``              Date: the same date
+``Decimal``                    **text**: ``str(value)``, so no digit is lost
+                               (the load warns); convert in ``load_func``
+                               for a Float column
+``bytes``, ``bytearray``       Bytes (BLOB / bytea / LONGBLOB): ``bytes``
+list, tuple, set, dict         **JSON text** (sets sorted, dict keys as
+                               strings, NaN as ``NaN``, dates as ISO text)
+numpy array, other objects     no column: the key is left out (warning) or
+                               the load stops (``on_unsupported='raise'``)
+=============================  ==============================================
+
+A value stored in a text column because its key holds mixed kinds is written
+as: ``str()`` for numbers and bools (``repr`` precision for floats), ISO 8601
+for dates and datetimes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import enum
 import json
 import math
@@ -33,20 +69,30 @@ __all__ = [
     "Kind",
     "Unsupported",
     "normalise_value",
+    "changed_form",
     "infer_column_kind",
     "coerce_to_kind",
     "sql_type",
     "KindTally",
+    "UTCDateTime",
 ]
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+BIG_INT_NOTE = "integers beyond 64 bits are stored as text"
+DECIMAL_NOTE = "Decimal values are stored as text"
 
 
 class Kind(enum.Enum):
     """The kinds of column naklar infers, in the seed's order of preference."""
 
     DATETIME = "DateTime"
+    AWARE_DATETIME = "DateTime(UTC)"
+    DATE = "Date"
     FLOAT = "Float"
     INTEGER = "Integer"
     BOOLEAN = "Boolean"
+    BYTES = "Bytes"
     STRING = "String"
 
 
@@ -68,12 +114,14 @@ _CONTAINERS = (list, tuple, set, frozenset, dict)
 def normalise_value(value: Any) -> tuple[Kind | None, Any] | Unsupported:
     """Return ``(kind, plain_value)`` for a settings value, or :class:`Unsupported`.
 
-    ``kind`` is ``None`` for a missing value (``None``).
+    ``kind`` is ``None`` for a missing value (``None``, ``NaT``).
 
     >>> normalise_value(np.float64(0.5))
     (<Kind.FLOAT: 'Float'>, 0.5)
     >>> normalise_value([1, 2])
     (<Kind.STRING: 'String'>, '[1, 2]')
+    >>> normalise_value(2**64)
+    (<Kind.STRING: 'String'>, '18446744073709551616')
     >>> normalise_value(np.zeros(3))
     Unsupported(ndarray)
     """
@@ -83,18 +131,17 @@ def normalise_value(value: Any) -> tuple[Kind | None, Any] | Unsupported:
     if isinstance(value, (bool, np.bool_)):
         return Kind.BOOLEAN, bool(value)
     if isinstance(value, (int, np.integer)):
-        return Kind.INTEGER, int(value)
+        return _normalise_int(int(value))
     if isinstance(value, (float, np.floating)):
         return Kind.FLOAT, float(value)
     if isinstance(value, str):
-        return Kind.STRING, value
-    if isinstance(value, dt.datetime):  # includes pandas.Timestamp
-        to_pydatetime = getattr(value, "to_pydatetime", None)
-        return Kind.DATETIME, to_pydatetime() if to_pydatetime else value
-    if isinstance(value, np.datetime64):
-        if np.isnat(value):
-            return None, None
-        return Kind.DATETIME, _datetime64_to_python(value)
+        return Kind.STRING, str(value)  # str() turns numpy.str_ into str
+    if isinstance(value, (dt.date, np.datetime64)):
+        return _normalise_temporal(value)
+    if isinstance(value, decimal.Decimal):
+        return Kind.STRING, str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return Kind.BYTES, bytes(value)
     if isinstance(value, _CONTAINERS):
         try:
             return Kind.STRING, json.dumps(_jsonable(value), ensure_ascii=False)
@@ -103,9 +150,47 @@ def normalise_value(value: Any) -> tuple[Kind | None, Any] | Unsupported:
     return Unsupported(type(value).__name__)
 
 
+def _normalise_int(value: int) -> tuple[Kind, Any]:
+    if INT64_MIN <= value <= INT64_MAX:
+        return Kind.INTEGER, value
+    return Kind.STRING, str(value)  # no SQL integer type holds it
+
+
+def _normalise_temporal(value: dt.date | np.datetime64) -> tuple[Kind | None, Any]:
+    if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            return None, None
+        return Kind.DATETIME, _datetime64_to_python(value)
+    if not isinstance(value, dt.datetime):
+        return Kind.DATE, dt.date(value.year, value.month, value.day)
+    if value != value:  # pandas.NaT is a datetime that equals nothing
+        return None, None
+    to_pydatetime = getattr(value, "to_pydatetime", None)  # pandas.Timestamp
+    plain: dt.datetime = to_pydatetime() if to_pydatetime else value
+    if plain.utcoffset() is None:
+        return Kind.DATETIME, plain
+    return Kind.AWARE_DATETIME, plain.astimezone(dt.UTC)
+
+
 def _datetime64_to_python(value: np.datetime64) -> dt.datetime:
     microseconds = value.astype("datetime64[us]").astype(np.int64)
     return dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=int(microseconds))
+
+
+def changed_form(value: Any) -> str | None:
+    """Why a value is stored in another form than a column of its own type, if it is.
+
+    >>> changed_form(2**70)
+    'integers beyond 64 bits are stored as text'
+    >>> changed_form(3) is None
+    True
+    """
+    if isinstance(value, decimal.Decimal):
+        return DECIMAL_NOTE
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        if not INT64_MIN <= int(value) <= INT64_MAX:
+            return BIG_INT_NOTE
+    return None
 
 
 def _jsonable(value: Any) -> Any:
@@ -118,6 +203,10 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(item) for item in value]
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     raise TypeError(type(value).__name__)
@@ -142,7 +231,13 @@ def infer_column_kind(kinds: Iterable[Kind]) -> Kind:
 
 
 def coerce_to_kind(value: Any, kind: Kind) -> Any:
-    """Convert a normalised value to the Python type its column stores."""
+    """Convert a normalised value to the Python type its column stores.
+
+    >>> coerce_to_kind(3, Kind.FLOAT)
+    3.0
+    >>> coerce_to_kind(dt.date(2015, 10, 21), Kind.STRING)
+    '2015-10-21'
+    """
     if value is None:
         return None
     if kind is Kind.FLOAT:
@@ -153,33 +248,114 @@ def coerce_to_kind(value: Any, kind: Kind) -> Any:
 
 
 def _as_text(value: Any) -> str:
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.date):  # datetimes too
         return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
+    if isinstance(value, float):
+        return repr(value)  # shortest text that reads back as the same float
     return str(value)
 
 
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """Aware datetimes stored as UTC and read back as aware UTC datetimes.
+
+    SQLite and MySQL keep no offset, so the UTC wall time is stored naive;
+    PostgreSQL's ``timestamptz`` keeps the instant but answers in the session's
+    time zone, so results are converted back to UTC everywhere.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime(timezone=dialect.name == "postgresql"))
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        utc = value.astimezone(dt.UTC) if value.utcoffset() is not None else value
+        return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class FiniteDouble(sa.TypeDecorator[float]):
+    """MySQL/MariaDB's DOUBLE, which rejects NaN and ±inf: those are stored as NULL."""
+
+    impl = mysql.DOUBLE
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(asdecimal=False)  # MySQL's DOUBLE would return Decimal
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None or not math.isfinite(value):
+            return None
+        return value
+
+
+_MYSQL = ("mysql", "mariadb")
+
+
 def sql_type(kind: Kind) -> sa.types.TypeEngine[Any]:
-    """The SQLAlchemy type that stores a kind without loss on every backend."""
+    """The SQLAlchemy type that stores a kind without loss on every backend.
+
+    The generic type (``DateTime``, ``Double``, ...) stays what callers see;
+    backend quirks are handled by variants.
+    """
     if kind is Kind.DATETIME:
-        return sa.DateTime()
+        # MySQL's DATETIME keeps whole seconds unless asked for microseconds.
+        return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), *_MYSQL)
+    if kind is Kind.AWARE_DATETIME:
+        return sa.DateTime(timezone=True).with_variant(
+            UTCDateTime(), "sqlite", "postgresql", *_MYSQL
+        )
+    if kind is Kind.DATE:
+        return sa.Date()
     if kind is Kind.FLOAT:
-        return sa.Double()  # FLOAT is single precision on MySQL
+        # sa.Float is single precision on MySQL; DOUBLE there rejects NaN/inf.
+        return sa.Double().with_variant(FiniteDouble(), *_MYSQL)
     if kind is Kind.INTEGER:
         return sa.BigInteger()
     if kind is Kind.BOOLEAN:
         return sa.Boolean()
+    if kind is Kind.BYTES:
+        return sa.LargeBinary().with_variant(mysql.LONGBLOB(), *_MYSQL)
     # Text has no length limit; MySQL's TEXT stops at 64 KiB, LONGTEXT does not.
-    return sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+    return sa.Text().with_variant(mysql.LONGTEXT(), *_MYSQL)
+
+
+#: Which backends lose which non-finite floats (NaN or inf) in a Float column.
+NON_FINITE_LOST_BY: dict[str, frozenset[str]] = {
+    "sqlite": frozenset({"NaN"}),
+    "mysql": frozenset({"NaN", "inf", "-inf"}),
+    "mariadb": frozenset({"NaN", "inf", "-inf"}),
+}
+
+
+def non_finite_name(value: float) -> str:
+    """``'NaN'``, ``'inf'`` or ``'-inf'``."""
+    return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
 @dataclass
 class KindTally:
-    """Kinds seen per key across files, and the keys whose values are unsupported."""
+    """Kinds seen per key across files, and what the load must report about values.
+
+    ``unsupported``: key -> type name -> files; ``notes``: key -> why values
+    changed form; ``non_finite``: key -> ``'NaN'``/``'inf'``/``'-inf'`` -> count.
+    """
 
     kinds: dict[str, set[Kind]] = field(default_factory=dict)
     unsupported: dict[str, dict[str, int]] = field(default_factory=dict)
+    notes: dict[str, set[str]] = field(default_factory=dict)
+    non_finite: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def add(self, key: str, value: Any) -> tuple[Kind | None, Any] | Unsupported:
         """Normalise ``value`` and record its kind under ``key``."""
@@ -188,10 +364,19 @@ class KindTally:
             counts = self.unsupported.setdefault(key, {})
             counts[normalised.type_name] = counts.get(normalised.type_name, 0) + 1
             return normalised
-        kind = normalised[0]
+        kind, plain = normalised
         seen = self.kinds.setdefault(key, set())
-        if kind is not None:
-            seen.add(kind)
+        if kind is None:
+            return normalised
+        seen.add(kind)
+        if kind is Kind.FLOAT and not math.isfinite(plain):
+            counts = self.non_finite.setdefault(key, {})
+            name = non_finite_name(plain)
+            counts[name] = counts.get(name, 0) + 1
+        elif kind is Kind.STRING:
+            note = changed_form(value)
+            if note is not None:
+                self.notes.setdefault(key, set()).add(note)
         return normalised
 
     def column_kinds(self, keys: Mapping[str, Any] | Iterable[str]) -> dict[str, Kind]:
@@ -205,3 +390,15 @@ class KindTally:
             for key, seen in self.kinds.items()
             if len(seen) > 1 and infer_column_kind(seen) is Kind.STRING
         }
+
+    def rename(self, key: str, new_key: str) -> None:
+        """Record everything seen under ``key`` as seen under ``new_key``."""
+        _move(self.kinds, key, new_key)
+        _move(self.unsupported, key, new_key)
+        _move(self.notes, key, new_key)
+        _move(self.non_finite, key, new_key)
+
+
+def _move(mapping: dict[str, Any], key: str, new_key: str) -> None:
+    if key in mapping:
+        mapping[new_key] = mapping.pop(key)

@@ -21,9 +21,17 @@ from .bulk import bulk_insert
 from .catalog import Catalog, ColumnRecord, StoreRecord, delete_ids, kind_of_type
 from .errors import NaklarError, NoSettingsFilesError, NotInitialisedError
 from .filters import parse_selection
-from .frames import frame_from_rows
+from .frames import DtypeBackend, frame_from_rows
 from .loaders import Loader, loader_for
-from .loading import LoadedTree, LoadReport, OnError, Skipped, finish_load, load_tree
+from .loading import (
+    LoadedTree,
+    LoadReport,
+    OnError,
+    Skipped,
+    finish_load,
+    load_tree,
+    warn_about_lost_floats,
+)
 from .model import (
     DIR_COLUMN,
     ID_COLUMN,
@@ -166,6 +174,7 @@ class Store:
             self._catalog.write_record(connection, record)
         if not autoload:
             tree.report.loaded = 0
+        warn_about_lost_floats(tree.report, self.engine.dialect.name)
         self.table, self._model, self.report, self.root_dir = table, model, tree.report, root
         self._record, self._load_func, self._decorators = record, load_func, decorators
         return tree.report
@@ -281,28 +290,45 @@ class Store:
         """Every key that is a column, ``naklar_dir`` first."""
         return list(self.E._naklar_columns)
 
-    def select(self, *arguments: Any, as_frame: bool = False, **filters: Any) -> Any:
+    def select(
+        self,
+        *arguments: Any,
+        as_frame: bool = False,
+        dtype_backend: DtypeBackend = None,
+        **filters: Any,
+    ) -> Any:
         """Select runs.
 
         ``select()`` returns ``E`` objects; ``select('i', 'f1')`` named tuples;
-        ``as_frame=True`` a DataFrame. Positional SQLAlchemy expressions and
-        keyword filters narrow the rows (see :mod:`naklar.filters`).
+        ``as_frame=True`` a DataFrame (``dtype_backend='pyarrow'`` for Arrow
+        dtypes). Positional SQLAlchemy expressions and keyword filters, including
+        lookups such as ``f1__gt=0.82``, narrow the rows (see :mod:`naklar.filters`).
+        A key named ``as_frame`` or ``dtype_backend`` is filtered with
+        :meth:`frame` or an expression (``E['as_frame'] == 1``).
         """
         model = self.E
         assert self.table is not None
         selection = parse_selection(model, self.table, arguments, filters)
         specs = selection.columns
-        if as_frame:
-            return self._frame(specs or list(model._naklar_columns.values()), selection.conditions)
+        if as_frame or dtype_backend is not None:
+            all_specs = list(model._naklar_columns.values())
+            return self._frame(specs or all_specs, selection.conditions, dtype_backend)
         if not specs:
             return self._objects(selection.conditions)
-        if any(spec.decorator and spec.decorator.getter for spec in specs):
+        if any(_has_getter(spec) for spec in specs):
             return _tuples(specs, self._decorated_values(specs, selection.conditions))
         return _tuples(specs, self._stored_values(specs, selection.conditions))
 
-    def frame(self, *arguments: Any, **filters: Any) -> pd.DataFrame:
-        """Shorthand for ``select(..., as_frame=True)`` that no key can shadow."""
-        return self.select(*arguments, as_frame=True, **filters)
+    def frame(
+        self, *arguments: Any, dtype_backend: DtypeBackend = None, **filters: Any
+    ) -> pd.DataFrame:
+        """Shorthand for ``select(..., as_frame=True)`` that no key can shadow.
+
+        Columns come in the order asked for (all columns, ``naklar_dir`` first, when
+        none are), rows in the database's order; dtypes follow the column types
+        (see :mod:`naklar.frames`) and getters are applied.
+        """
+        return self.select(*arguments, as_frame=True, dtype_backend=dtype_backend, **filters)
 
     def session(self) -> Session:
         """A SQLAlchemy session on this store's database, for raw queries."""
@@ -333,19 +359,28 @@ class Store:
         ]
 
     def _frame(
-        self, specs: list[ColumnSpec], conditions: list[sa.ColumnElement[bool]]
+        self,
+        specs: list[ColumnSpec],
+        conditions: list[sa.ColumnElement[bool]],
+        dtype_backend: DtypeBackend = None,
     ) -> pd.DataFrame:
-        decorated = any(spec.decorator and spec.decorator.getter for spec in specs)
+        computed = [_has_getter(spec) for spec in specs]
         values = (
             self._decorated_values(specs, conditions)
-            if decorated
+            if any(computed)
             else self._stored_values(specs, conditions)
         )
-        types = [
-            sa.types.NullType() if spec.decorator and spec.decorator.getter else spec.type
-            for spec in specs
-        ]
-        return frame_from_rows(values, [spec.key for spec in specs], types)
+        return frame_from_rows(
+            values,
+            [spec.key for spec in specs],
+            [spec.type for spec in specs],
+            computed=computed,
+            dtype_backend=dtype_backend,
+        )
+
+
+def _has_getter(spec: ColumnSpec) -> bool:
+    return spec.decorator is not None and spec.decorator.getter is not None
 
 
 def _column_specs(tree: LoadedTree, decorators: Mapping[str, Decorator]) -> list[ColumnSpec]:
@@ -584,6 +619,7 @@ def refresh_store(
         store._catalog.write_record(connection, updated_record)
         count = store._catalog.count_runs(connection)
 
+    warn_about_lost_floats(report, store.engine.dialect.name)
     replaced = sum(stamp.path in changes.changed_ids for stamp in read.stamps)
     report.files_found = on_disk.files_found
     report.loaded = count

@@ -1,0 +1,47 @@
+"""Each public module says what it exports, and exports only what exists."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC_MODULES = [
+    "naklar",
+    "naklar.errors",
+    "naklar.discover",
+    "naklar.loaders",
+    "naklar.schema",
+    "naklar.model",
+    "naklar.loading",
+    "naklar.filters",
+    "naklar.frames",
+    "naklar.store",
+    "naklar.decorator",
+    "naklar.util",
+    "naklar.demo",
+    "naklar.cli",
+]
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_module_all_names_exist(name: str) -> None:
+    module = importlib.import_module(name)
+
+    assert module.__all__, f"{name} has an empty __all__"
+    assert [symbol for symbol in module.__all__ if not hasattr(module, symbol)] == []
+
+
+def test_experiment_exports_the_documented_api() -> None:
+    from naklar import experiment
+
+    for name in ["initialise", "connect", "reset", "select"]:
+        assert callable(getattr(experiment, name))
+    assert experiment._engine is not None
+
+
+def test_util_and_decorator_names_from_the_documentation() -> None:
+    from naklar import decorator, util
+
+    assert callable(util.load_joblib)
+    assert callable(decorator.translate_path)
