@@ -191,6 +191,8 @@ def natural_sorted(names: list[str]) -> list[str]:
     >>> natural_sorted(['10', '2', '01', '1'])
     ['01', '1', '2', '10']
     """
+    if len(names) < 2:  # most run directories are leaves
+        return list(names)
     if all(name.isascii() and name.isdigit() for name in names):
         return sorted(names, key=lambda name: (int(name), name))
     return sorted(names, key=natural_key)

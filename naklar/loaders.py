@@ -118,6 +118,9 @@ def loader_for(dict_file: str) -> Loader:
         ) from None
 
 
+_ONLY_STR = {str}
+
+
 def read_settings(path: str, load: Loader) -> dict[str, Any]:
     """Read one settings file, turning every failure into :class:`SettingsFileError`.
 
@@ -138,6 +141,8 @@ def read_settings(path: str, load: Loader) -> dict[str, Any]:
 
 
 def _with_string_keys(path: str, settings: Mapping[Any, Any]) -> dict[str, Any]:
+    if set(map(type, settings)) <= _ONLY_STR:  # the common case, checked at C speed
+        return dict(settings)
     text_keys: dict[str, Any] = {}
     originals: dict[str, Any] = {}
     for key, value in settings.items():
