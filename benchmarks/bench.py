@@ -172,7 +172,7 @@ def check_rows(cells: list[Cell]) -> list[str]:
         (cell.contestant, rows, i_sum)
         for cell in cells
         if cell.measured
-        for rows, i_sum in zip(cell.rows, cell.i_sums)
+        for rows, i_sum in zip(cell.rows, cell.i_sums, strict=True)
     }
     if len({(rows, i_sum) for _, rows, i_sum in answers}) <= 1:
         return []

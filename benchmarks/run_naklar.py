@@ -8,8 +8,8 @@ Scenarios (each one small entry in SCENARIOS):
   reopen   open an existing file-SQLite store without walking the tree, then select.
   refresh  open an existing store, refresh it against the unchanged tree, then select.
 The store scenarios need a store built once, untimed: ``bench.py`` does that by running
-this script with ``--prepare`` first. They are skipped while naklar has no
-``experiment.refresh``.
+this script with ``--prepare`` first. They are skipped when naklar lacks
+``experiment.open`` / ``experiment.refresh``.
 """
 
 from __future__ import annotations
@@ -40,10 +40,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def store_kwargs(store: str) -> dict[str, Any]:
-    # TODO(naklar): the persistent-store parameter does not exist yet; rename this
-    # key to the real one when it lands (or override it with --initialise-kwargs).
-    return {"db_url": f"sqlite:///{store}"}
+def store_url(store: str) -> str:
+    return f"sqlite:///{store}"
 
 
 def initialise(args: argparse.Namespace, **defaults: Any) -> None:
@@ -64,16 +62,19 @@ def cold(args: argparse.Namespace) -> pd.DataFrame:
 
 def build_store(args: argparse.Namespace) -> None:
     Path(args.store).unlink(missing_ok=True)
-    initialise(args, autoload=True, **store_kwargs(args.store))
+    initialise(args, autoload=True, url=store_url(args.store))
 
 
 def reopen(args: argparse.Namespace) -> pd.DataFrame:
-    initialise(args, autoload=False, **store_kwargs(args.store))
+    """Open the stored sweep in a new process (no walk) and take the full frame."""
+    experiment.open(store_url(args.store))
+    experiment.frame()
     return select_filtered()
 
 
 def refresh(args: argparse.Namespace) -> pd.DataFrame:
-    initialise(args, autoload=False, **store_kwargs(args.store))
+    """Open the stored sweep and refresh it against the unchanged tree."""
+    experiment.open(store_url(args.store))
     experiment.refresh()
     return select_filtered()
 
@@ -91,8 +92,8 @@ class Scenario:
 
 SCENARIOS: dict[str, Scenario] = {
     "cold": Scenario(run=cold),
-    "reopen": Scenario(run=reopen, prepare=build_store, requires=("refresh",)),
-    "refresh": Scenario(run=refresh, prepare=build_store, requires=("refresh",)),
+    "reopen": Scenario(run=reopen, prepare=build_store, requires=("open",)),
+    "refresh": Scenario(run=refresh, prepare=build_store, requires=("open", "refresh")),
 }
 
 
