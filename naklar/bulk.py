@@ -11,12 +11,15 @@ placeholder styles) in batches.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["bulk_insert", "BATCH_ROWS"]
+from .model import DIR_COLUMN, ID_COLUMN, ColumnSpec
+from .schema import Kind, KindTally, coerce_to_kind
+
+__all__ = ["bulk_insert", "insert_settings_rows", "BATCH_ROWS"]
 
 #: Rows per ``executemany`` call: bounds the memory of the parameter lists.
 BATCH_ROWS = 20_000
@@ -106,3 +109,41 @@ def _compose(first: Converter | None, second: Converter | None) -> Converter | N
     if second is None:
         return first
     return lambda value: second(first(value))
+
+
+def insert_settings_rows(
+    connection: sa.Connection,
+    table: sa.Table,
+    specs: list[ColumnSpec],
+    rows: Sequence[tuple[str, dict[str, Any]]],
+    ids: Iterable[int],
+    kinds: Mapping[str, Kind],
+    tally: KindTally,
+) -> None:
+    """Bulk insert through the DB-API: no ORM object, no parameter dict per row.
+
+    ``kinds`` are the columns' kinds, ``tally`` the kinds these rows hold.
+    """
+    names = [ID_COLUMN, DIR_COLUMN, *(spec.name for spec in specs)]
+    keys = [spec.key for spec in specs]
+    converters = [None, None, *(_converter(spec, kinds, tally) for spec in specs)]
+    values = (
+        (run_id, directory, *map(settings.get, keys))
+        for run_id, (directory, settings) in zip(ids, rows, strict=True)
+    )
+    bulk_insert(connection, table, names, values, converters)
+
+
+def _converter(
+    spec: ColumnSpec, kinds: Mapping[str, Kind], tally: KindTally
+) -> Callable[[Any], Any] | None:
+    """Values of the column's kind are stored as they are; others are coerced to it."""
+    seen = tally.kinds.get(spec.key)
+    kind = kinds.get(spec.key)
+    if seen is None or kind is None:
+        return None
+    if spec.decorator is not None and spec.decorator.column is not None:
+        return None
+    if seen <= {kind}:
+        return None
+    return lambda value: coerce_to_kind(value, kind)

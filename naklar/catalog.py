@@ -18,7 +18,8 @@ to :meth:`naklar.Store.open` / :meth:`naklar.Store.refresh`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,11 +27,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from .bulk import bulk_insert
-from .model import ID_COLUMN
+from .loaders import Loader
+from .model import ID_COLUMN, ColumnSpec, Decorator, column_spec
 from .reading import FileStamp
 from .schema import Kind
 
-__all__ = ["ColumnRecord", "StoreRecord", "Catalog", "RECORD_FORMAT"]
+__all__ = ["ColumnRecord", "StoreRecord", "Catalog", "RECORD_FORMAT", "specs_from_record"]
 
 #: Bumped when the record's shape changes; an older record means a full reload.
 RECORD_FORMAT = 1
@@ -94,6 +96,32 @@ class StoreRecord:
             for column in document["columns"]
         ]
         return cls(**document)
+
+    def describes_load(
+        self,
+        root: str,
+        dict_file: str,
+        load_func: Loader | None,
+        decorators: Mapping[str, Decorator],
+        restrict_keys: Collection[str] | None,
+        follow_symlinks: bool,
+        include_hidden: bool,
+    ) -> bool:
+        """Would loading with these options give this stored table, file for unchanged file?
+
+        Not with a ``load_func`` or setters: they are code, not stored, and could
+        change values without any file changing.
+        """
+        return (
+            self.root_dir == os.path.abspath(root)
+            and self.dict_file == dict_file
+            and self.restrict_keys == (sorted(restrict_keys) if restrict_keys is not None else None)
+            and self.follow_symlinks == follow_symlinks
+            and self.include_hidden == include_hidden
+            and load_func is None
+            and not self.custom_load_func
+            and not any(decorator.setter for decorator in decorators.values())
+        )
 
 
 class Catalog:
@@ -183,3 +211,13 @@ def kind_of_type(column_type: sa.types.TypeEngine[Any]) -> Kind:
     if isinstance(column_type, sa.DateTime):
         return Kind.DATETIME
     return Kind.STRING
+
+
+def specs_from_record(record: StoreRecord, decorators: Mapping[str, Decorator]) -> list[ColumnSpec]:
+    """Column specs from the stored record; a decorator's Column, if passed, sets the type."""
+    return [
+        column_spec(
+            column.key, column.name, column.attribute, column.kind, decorators.get(column.key)
+        )
+        for column in record.columns
+    ]

@@ -19,10 +19,17 @@ from .errors import NoSettingsFilesError, SettingsFileError, UnsupportedValueErr
 from .loaders import Loader
 from .model import RESERVED_COLUMNS, Decorator
 from .reading import FileStamp, ReadOptions, RowView, TreeRead, keep_only, read_files, read_tree
-from .refreshing import RefreshCounts
 from .schema import NON_FINITE_LOST_BY, Kind, KindTally
 
-__all__ = ["Skipped", "LoadReport", "LoadedTree", "load_tree", "RowView", "warn_about_lost_floats"]
+__all__ = [
+    "RefreshCounts",
+    "Skipped",
+    "LoadReport",
+    "LoadedTree",
+    "load_tree",
+    "RowView",
+    "warn_about_lost_floats",
+]
 
 OnError = Literal["warn", "raise", "ignore"]
 _MODES = ("warn", "raise", "ignore")
@@ -39,6 +46,27 @@ class Skipped:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
+
+
+@dataclass
+class RefreshCounts:
+    """What a refresh changed. ``skipped`` counts new or changed files that could not be read."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    #: A column's kind had to widen (or a stored key became unsupported): every
+    #: file was read again and the table rebuilt.
+    reloaded: bool = False
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.added} added, {self.updated} updated, {self.removed} removed, "
+            f"{self.unchanged} unchanged, {self.skipped} skipped"
+        )
+        return text + (" (column types widened: reloaded everything)" if self.reloaded else "")
 
 
 @dataclass

@@ -42,6 +42,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import registry as Registry
 
 from .errors import NaklarError, UnknownColumnError, warn
+from .schema import Kind, sql_type
 
 __all__ = [
     "ID_COLUMN",
@@ -50,6 +51,7 @@ __all__ = [
     "ColumnSpec",
     "Experiment",
     "build_model",
+    "column_spec",
     "parse_decorators",
     "closest_names",
 ]
@@ -117,6 +119,15 @@ class ColumnSpec:
     def stored_attribute(self) -> str:
         """The mapped attribute holding the stored value (a decorator's hybrid wraps it)."""
         return f"_naklar_stored_{self.attribute}" if self.decorator else self.attribute
+
+
+def column_spec(
+    key: str, name: str, attribute: str, kind: Kind, decorator: Decorator | None = None
+) -> ColumnSpec:
+    """The spec of a user column: a decorator's Column decides its type where given."""
+    if decorator is not None and decorator.column is not None:
+        return ColumnSpec(key, name, attribute, decorator.column.type, decorator)
+    return ColumnSpec(key, name, attribute, sql_type(kind), decorator)
 
 
 class Experiment:

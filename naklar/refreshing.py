@@ -1,40 +1,40 @@
-"""Deciding what a refresh does: which files to read, which rows go, which columns change.
+"""Refreshing a store: which files to read, which rows go, which columns change.
 
-Pure functions over the run index and the stored record; :meth:`naklar.Store.refresh`
-applies the result to the database.
+:func:`compare_files` and :func:`merge_columns` decide, from the run index and
+the stored record alone; :func:`refresh_store` applies the result to the
+database for :meth:`naklar.Store.refresh`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from .catalog import ColumnRecord
-from .reading import FileStamp
+import sqlalchemy as sa
+from sqlalchemy.schema import CreateColumn
+
+from .bulk import insert_settings_rows
+from .catalog import ColumnRecord, StoreRecord, delete_ids, specs_from_record
+from .errors import NoSettingsFilesError
+from .loaders import Loader, loader_for
+from .loading import LoadReport, RefreshCounts, Skipped, finish_load, warn_about_lost_floats
+from .model import assign_names, build_model, parse_decorators
+from .reading import FileStamp, ReadOptions, TreeRead, keep_only, read_files, read_tree
 from .schema import Kind, KindTally, infer_column_kind
 
-__all__ = ["FileChanges", "compare_files", "ColumnChanges", "merge_columns", "RefreshCounts"]
+if TYPE_CHECKING:
+    from .store import Store
 
-
-@dataclass
-class RefreshCounts:
-    """What a refresh changed. ``skipped`` counts new or changed files that could not be read."""
-
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    #: A column's kind had to widen (or a stored key became unsupported): every
-    #: file was read again and the table rebuilt.
-    reloaded: bool = False
-
-    def __str__(self) -> str:
-        text = (
-            f"{self.added} added, {self.updated} updated, {self.removed} removed, "
-            f"{self.unchanged} unchanged, {self.skipped} skipped"
-        )
-        return text + (" (column types widened: reloaded everything)" if self.reloaded else "")
+__all__ = [
+    "FileChanges",
+    "compare_files",
+    "ColumnChanges",
+    "merge_columns",
+    "refresh_store",
+]
 
 
 @dataclass
@@ -106,3 +106,155 @@ def merge_columns(
 
 def _ordered(kinds: set[Kind]) -> list[Kind]:
     return sorted(kinds, key=lambda kind: kind.value)
+
+
+def refresh_store(
+    store: Store,
+    record: StoreRecord,
+    load_func: Loader | None,
+    decorators: Mapping[str, Any] | None,
+    workers: int | None,
+    progress: bool | None,
+) -> LoadReport:
+    """Apply the tree's changes since the last load or refresh to ``store``'s table."""
+    parsed_decorators = parse_decorators(decorators)
+    root = record.root_dir
+    if not os.path.isdir(root):
+        raise NoSettingsFilesError(
+            f"the store's root_dir {root!r} is not a directory any more; a store can be "
+            f"opened without its tree, but refreshing needs it"
+        )
+    options = ReadOptions(
+        root,
+        record.dict_file,
+        load_func or loader_for(record.dict_file),
+        parsed_decorators,
+        restrict_keys=keep_only(record.restrict_keys),
+        raise_on_error=record.on_error == "raise",
+        follow_symlinks=record.follow_symlinks,
+        include_hidden=record.include_hidden,
+        stat_only=True,
+    )
+    on_disk = read_tree(options, workers=workers, progress=progress)
+    with store.engine.connect() as connection:
+        indexed = store._catalog.read_runs(connection)
+    changes = compare_files(indexed, on_disk.stamps)
+    read = read_files(
+        [os.path.join(root, stamp.path) for stamp in changes.to_read],
+        dataclasses.replace(options, stat_only=False),
+        workers=workers,
+        progress=progress,
+    )
+    for key in record.dropped_keys:  # a key left out once stays out, as in a full load
+        read.tally.kinds.pop(key, None)
+        read.tally.unsupported.pop(key, None)
+        for _, values in read.rows:
+            values.pop(key, None)
+    stored_keys = {column.key for column in record.columns}
+    if stored_keys & set(read.tally.unsupported):
+        return _reload(store, record, load_func, decorators, workers, progress, changes, read)
+    report = LoadReport(store.root_dir or root, record.dict_file)
+    read.files_found = on_disk.files_found  # warnings count skips out of every file
+    tree = finish_load(read, report, record.on_error, record.on_unsupported)  # type: ignore[arg-type]
+    fixed = [key for key, deco in parsed_decorators.items() if deco.column is not None]
+    merged = merge_columns(record.columns, tree.tally, fixed)
+    if merged.widened:
+        return _reload(store, record, load_func, decorators, workers, progress, changes, read)
+
+    all_keys = [column.key for column in merged.columns] + merged.new_keys
+    names = assign_names(all_keys)
+    new_columns = [
+        ColumnRecord(
+            key,
+            *names[key],
+            infer_column_kind(tree.tally.kinds[key]),
+            sorted(tree.tally.kinds[key], key=lambda kind: kind.value),
+        )
+        for key in merged.new_keys
+    ]
+    columns = merged.columns + new_columns
+    updated_record = dataclasses.replace(
+        record,
+        columns=columns,
+        dropped_keys={**record.dropped_keys, **report.dropped_keys},
+        renamed_keys={**record.renamed_keys, **report.renamed_keys},
+    )
+    ids = []
+    for stamp in read.stamps:
+        if stamp.path in changes.changed_ids:
+            ids.append(changes.changed_ids[stamp.path])
+        else:
+            ids.append(updated_record.next_id)
+            updated_record.next_id += 1
+    deleted = changes.removed_ids + list(changes.changed_ids.values())
+    specs = specs_from_record(updated_record, parsed_decorators)
+    table, model = build_model(store.table_name, specs, sa.MetaData())
+    kinds = {column.key: column.kind for column in columns}
+    with store.engine.begin() as connection:
+        for column in new_columns:
+            _add_column(connection, table, table.c[column.name])
+        delete_ids(connection, table, deleted)
+        store._catalog.delete_runs(connection, deleted)
+        insert_settings_rows(connection, table, specs, read.rows, ids, kinds, tree.tally)
+        store._catalog.add_runs(connection, ids, read.stamps)
+        store._catalog.write_record(connection, updated_record)
+        count = store._catalog.count_runs(connection)
+
+    warn_about_lost_floats(report, store.engine.dialect.name)
+    replaced = sum(stamp.path in changes.changed_ids for stamp in read.stamps)
+    report.files_found = on_disk.files_found
+    report.loaded = count
+    report.walk_problems = [Skipped(path, reason) for path, reason in on_disk.walk_problems]
+    report.changes = RefreshCounts(
+        added=len(read.rows) - replaced,
+        updated=replaced,
+        removed=len(deleted) - replaced,
+        unchanged=changes.unchanged,
+        skipped=len(read.skipped),
+    )
+    store.table, store._model, store.report, store._record = table, model, report, updated_record
+    return report
+
+
+def _reload(
+    store: Store,
+    record: StoreRecord,
+    load_func: Loader | None,
+    decorators: Mapping[str, Any] | None,
+    workers: int | None,
+    progress: bool | None,
+    changes: FileChanges,
+    read: TreeRead,
+) -> LoadReport:
+    """A column must change type: load everything again, but report what changed."""
+    replaced = sum(stamp.path in changes.changed_ids for stamp in read.stamps)
+    report = store.load(
+        store.root_dir or record.root_dir,
+        dict_file=record.dict_file,
+        load_func=load_func,
+        decorators=decorators,
+        restrict_keys=record.restrict_keys,
+        on_error=record.on_error,  # type: ignore[arg-type]
+        on_unsupported=record.on_unsupported,  # type: ignore[arg-type]
+        follow_symlinks=record.follow_symlinks,
+        include_hidden=record.include_hidden,
+        workers=workers,
+        progress=progress,
+    )
+    report.changes = RefreshCounts(
+        added=len(read.rows) - replaced,
+        updated=replaced,
+        removed=len(changes.removed_ids) + len(changes.changed_ids) - replaced,
+        unchanged=changes.unchanged,
+        skipped=len(read.skipped),
+        reloaded=True,
+    )
+    return report
+
+
+def _add_column(connection: sa.Connection, table: sa.Table, column: sa.Column[Any]) -> None:
+    """ALTER TABLE ... ADD COLUMN, with the dialect's quoting and type."""
+    dialect = connection.dialect
+    table_name = dialect.identifier_preparer.format_table(table)
+    definition = CreateColumn(column).compile(dialect=dialect)
+    connection.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {definition}")

@@ -6,20 +6,18 @@ API in :mod:`naklar.experiment` is a thin facade over one default store.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections import namedtuple
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import CreateColumn
 
-from .bulk import bulk_insert
-from .catalog import Catalog, ColumnRecord, StoreRecord, delete_ids, kind_of_type
-from .errors import NaklarError, NoSettingsFilesError, NotInitialisedError
+from .bulk import insert_settings_rows
+from .catalog import Catalog, ColumnRecord, StoreRecord, kind_of_type, specs_from_record
+from .errors import NaklarError, NotInitialisedError
 from .filters import parse_selection
 from .frames import DtypeBackend, frame_from_rows
 from .loaders import Loader, loader_for
@@ -27,24 +25,21 @@ from .loading import (
     LoadedTree,
     LoadReport,
     OnError,
-    Skipped,
-    finish_load,
     load_tree,
     warn_about_lost_floats,
 )
 from .model import (
-    DIR_COLUMN,
     ID_COLUMN,
     ColumnSpec,
     Decorator,
     Experiment,
     assign_names,
     build_model,
+    column_spec,
     parse_decorators,
 )
-from .reading import ReadOptions, TreeRead, keep_only, read_files, read_tree
-from .refreshing import FileChanges, RefreshCounts, compare_files, merge_columns
-from .schema import Kind, KindTally, coerce_to_kind, infer_column_kind, sql_type
+from .refreshing import refresh_store
+from .schema import Kind
 
 __all__ = ["Store", "load", "open_store", "DEFAULT_URL", "TABLE_NAME"]
 
@@ -114,8 +109,7 @@ class Store:
         if self.table is None:
             with self.engine.connect() as connection:
                 record = self._catalog.read_record(connection)
-            if record is not None and _same_load(
-                record,
+            if record is not None and record.describes_load(
                 root,
                 dict_file,
                 load_func,
@@ -168,7 +162,9 @@ class Store:
             self._catalog.recreate(connection)
             if autoload:
                 ids = range(len(tree.rows))
-                _insert_rows(connection, table, specs, tree.rows, ids, tree.kinds, tree.tally)
+                insert_settings_rows(
+                    connection, table, specs, tree.rows, ids, tree.kinds, tree.tally
+                )
                 self._catalog.add_runs(connection, ids, tree.stamps)
                 record.next_id = len(tree.rows)
             self._catalog.write_record(connection, record)
@@ -315,9 +311,7 @@ class Store:
             return self._frame(specs or all_specs, selection.conditions, dtype_backend)
         if not specs:
             return self._objects(selection.conditions)
-        if any(_has_getter(spec) for spec in specs):
-            return _tuples(specs, self._decorated_values(specs, selection.conditions))
-        return _tuples(specs, self._stored_values(specs, selection.conditions))
+        return _tuples(specs, self._values(specs, selection.conditions))
 
     def frame(
         self, *arguments: Any, dtype_backend: DtypeBackend = None, **filters: Any
@@ -339,6 +333,14 @@ class Store:
         statement = sa.select(model).where(*conditions).order_by(model.naklar_id)  # type: ignore[attr-defined]
         with self.session() as session:
             return list(session.scalars(statement))
+
+    def _values(
+        self, specs: list[ColumnSpec], conditions: list[sa.ColumnElement[bool]]
+    ) -> list[tuple[Any, ...]]:
+        """The selected columns' values, as getters show them where there are any."""
+        if any(_has_getter(spec) for spec in specs):
+            return self._decorated_values(specs, conditions)
+        return self._stored_values(specs, conditions)
 
     def _stored_values(
         self, specs: list[ColumnSpec], conditions: list[sa.ColumnElement[bool]]
@@ -364,17 +366,11 @@ class Store:
         conditions: list[sa.ColumnElement[bool]],
         dtype_backend: DtypeBackend = None,
     ) -> pd.DataFrame:
-        computed = [_has_getter(spec) for spec in specs]
-        values = (
-            self._decorated_values(specs, conditions)
-            if any(computed)
-            else self._stored_values(specs, conditions)
-        )
         return frame_from_rows(
-            values,
+            self._values(specs, conditions),
             [spec.key for spec in specs],
             [spec.type for spec in specs],
-            computed=computed,
+            computed=[_has_getter(spec) for spec in specs],
             dtype_backend=dtype_backend,
         )
 
@@ -384,60 +380,16 @@ def _has_getter(spec: ColumnSpec) -> bool:
 
 
 def _column_specs(tree: LoadedTree, decorators: Mapping[str, Decorator]) -> list[ColumnSpec]:
-    """One spec per key; a decorator's Column decides its type where given."""
+    """One spec per key, plus the computed columns decorators define."""
     keys = list(tree.kinds)
     keys += [
         key for key, deco in decorators.items() if deco.column is not None and key not in tree.kinds
     ]
     names = assign_names(keys)
-    specs = []
-    for key in keys:
-        decorator = decorators.get(key)
-        if decorator is not None and decorator.column is not None:
-            column_type = decorator.column.type
-        else:
-            column_type = sql_type(tree.kinds[key])
-        name, attribute = names[key]
-        specs.append(ColumnSpec(key, name, attribute, column_type, decorator))
-    return specs
-
-
-def _insert_rows(
-    connection: sa.Connection,
-    table: sa.Table,
-    specs: list[ColumnSpec],
-    rows: Sequence[tuple[str, dict[str, Any]]],
-    ids: Iterable[int],
-    kinds: Mapping[str, Kind],
-    tally: KindTally,
-) -> None:
-    """Bulk insert through the DB-API: no ORM object, no parameter dict per row.
-
-    ``kinds`` are the columns' kinds, ``tally`` the kinds these rows hold.
-    """
-    names = [ID_COLUMN, DIR_COLUMN, *(spec.name for spec in specs)]
-    keys = [spec.key for spec in specs]
-    converters = [None, None, *(_converter(spec, kinds, tally) for spec in specs)]
-    values = (
-        (run_id, directory, *map(settings.get, keys))
-        for run_id, (directory, settings) in zip(ids, rows, strict=True)
-    )
-    bulk_insert(connection, table, names, values, converters)
-
-
-def _converter(
-    spec: ColumnSpec, kinds: Mapping[str, Kind], tally: KindTally
-) -> Callable[[Any], Any] | None:
-    """Values of the column's kind are stored as they are; others are coerced to it."""
-    seen = tally.kinds.get(spec.key)
-    kind = kinds.get(spec.key)
-    if seen is None or kind is None:
-        return None
-    if spec.decorator is not None and spec.decorator.column is not None:
-        return None
-    if seen <= {kind}:
-        return None
-    return lambda value: coerce_to_kind(value, kind)
+    return [
+        column_spec(key, *names[key], tree.kinds.get(key, Kind.STRING), decorators.get(key))
+        for key in keys
+    ]
 
 
 def _column_record(spec: ColumnSpec, tree: LoadedTree) -> ColumnRecord:
@@ -486,194 +438,3 @@ def load(root_dir: str | os.PathLike[str], *, url: str | None = None, **options:
     store = Store(sa.create_engine(url) if url else None)
     store.load(root_dir, **options)
     return store
-
-
-# -- reopening and refreshing ---------------------------------------------------
-
-
-def _same_load(
-    record: StoreRecord,
-    root: str,
-    dict_file: str,
-    load_func: Loader | None,
-    decorators: Mapping[str, Decorator],
-    restrict_keys: Collection[str] | None,
-    follow_symlinks: bool,
-    include_hidden: bool,
-) -> bool:
-    """Would loading with these options give the stored table, file for unchanged file?"""
-    return (
-        record.root_dir == os.path.abspath(root)
-        and record.dict_file == dict_file
-        and record.restrict_keys == (sorted(restrict_keys) if restrict_keys is not None else None)
-        and record.follow_symlinks == follow_symlinks
-        and record.include_hidden == include_hidden
-        and load_func is None
-        and not record.custom_load_func
-        and not any(decorator.setter for decorator in decorators.values())
-    )
-
-
-def specs_from_record(record: StoreRecord, decorators: Mapping[str, Decorator]) -> list[ColumnSpec]:
-    """Column specs from the stored record; a decorator's Column, if passed, sets the type."""
-    specs = []
-    for column in record.columns:
-        decorator = decorators.get(column.key)
-        if decorator is not None and decorator.column is not None:
-            column_type = decorator.column.type
-        else:
-            column_type = sql_type(column.kind)
-        specs.append(ColumnSpec(column.key, column.name, column.attribute, column_type, decorator))
-    return specs
-
-
-def refresh_store(
-    store: Store,
-    record: StoreRecord,
-    load_func: Loader | None,
-    decorators: Mapping[str, Any] | None,
-    workers: int | None,
-    progress: bool | None,
-) -> LoadReport:
-    """Apply the tree's changes since the last load or refresh to ``store``'s table."""
-    parsed_decorators = parse_decorators(decorators)
-    root = record.root_dir
-    if not os.path.isdir(root):
-        raise NoSettingsFilesError(
-            f"the store's root_dir {root!r} is not a directory any more; a store can be "
-            f"opened without its tree, but refreshing needs it"
-        )
-    options = ReadOptions(
-        root,
-        record.dict_file,
-        load_func or loader_for(record.dict_file),
-        parsed_decorators,
-        restrict_keys=keep_only(record.restrict_keys),
-        raise_on_error=record.on_error == "raise",
-        follow_symlinks=record.follow_symlinks,
-        include_hidden=record.include_hidden,
-        stat_only=True,
-    )
-    on_disk = read_tree(options, workers=workers, progress=progress)
-    with store.engine.connect() as connection:
-        indexed = store._catalog.read_runs(connection)
-    changes = compare_files(indexed, on_disk.stamps)
-    read = read_files(
-        [os.path.join(root, stamp.path) for stamp in changes.to_read],
-        dataclasses.replace(options, stat_only=False),
-        workers=workers,
-        progress=progress,
-    )
-    for key in record.dropped_keys:  # a key left out once stays out, as in a full load
-        read.tally.kinds.pop(key, None)
-        read.tally.unsupported.pop(key, None)
-        for _, values in read.rows:
-            values.pop(key, None)
-    stored_keys = {column.key for column in record.columns}
-    if stored_keys & set(read.tally.unsupported):
-        return _reload(store, record, load_func, decorators, workers, progress, changes, read)
-    report = LoadReport(store.root_dir or root, record.dict_file)
-    read.files_found = on_disk.files_found  # warnings count skips out of every file
-    tree = finish_load(read, report, record.on_error, record.on_unsupported)  # type: ignore[arg-type]
-    fixed = [key for key, deco in parsed_decorators.items() if deco.column is not None]
-    merged = merge_columns(record.columns, tree.tally, fixed)
-    if merged.widened:
-        return _reload(store, record, load_func, decorators, workers, progress, changes, read)
-
-    all_keys = [column.key for column in merged.columns] + merged.new_keys
-    names = assign_names(all_keys)
-    new_columns = [
-        ColumnRecord(
-            key,
-            *names[key],
-            infer_column_kind(tree.tally.kinds[key]),
-            sorted(tree.tally.kinds[key], key=lambda kind: kind.value),
-        )
-        for key in merged.new_keys
-    ]
-    columns = merged.columns + new_columns
-    updated_record = dataclasses.replace(
-        record,
-        columns=columns,
-        dropped_keys={**record.dropped_keys, **report.dropped_keys},
-        renamed_keys={**record.renamed_keys, **report.renamed_keys},
-    )
-    ids = []
-    for stamp in read.stamps:
-        if stamp.path in changes.changed_ids:
-            ids.append(changes.changed_ids[stamp.path])
-        else:
-            ids.append(updated_record.next_id)
-            updated_record.next_id += 1
-    deleted = changes.removed_ids + list(changes.changed_ids.values())
-    specs = specs_from_record(updated_record, parsed_decorators)
-    table, model = build_model(store.table_name, specs, sa.MetaData())
-    kinds = {column.key: column.kind for column in columns}
-    with store.engine.begin() as connection:
-        for column in new_columns:
-            _add_column(connection, table, table.c[column.name])
-        delete_ids(connection, table, deleted)
-        store._catalog.delete_runs(connection, deleted)
-        _insert_rows(connection, table, specs, read.rows, ids, kinds, tree.tally)
-        store._catalog.add_runs(connection, ids, read.stamps)
-        store._catalog.write_record(connection, updated_record)
-        count = store._catalog.count_runs(connection)
-
-    warn_about_lost_floats(report, store.engine.dialect.name)
-    replaced = sum(stamp.path in changes.changed_ids for stamp in read.stamps)
-    report.files_found = on_disk.files_found
-    report.loaded = count
-    report.walk_problems = [Skipped(path, reason) for path, reason in on_disk.walk_problems]
-    report.changes = RefreshCounts(
-        added=len(read.rows) - replaced,
-        updated=replaced,
-        removed=len(deleted) - replaced,
-        unchanged=changes.unchanged,
-        skipped=len(read.skipped),
-    )
-    store.table, store._model, store.report, store._record = table, model, report, updated_record
-    return report
-
-
-def _reload(
-    store: Store,
-    record: StoreRecord,
-    load_func: Loader | None,
-    decorators: Mapping[str, Any] | None,
-    workers: int | None,
-    progress: bool | None,
-    changes: FileChanges,
-    read: TreeRead,
-) -> LoadReport:
-    """A column must change type: load everything again, but report what changed."""
-    replaced = sum(stamp.path in changes.changed_ids for stamp in read.stamps)
-    report = store.load(
-        store.root_dir or record.root_dir,
-        dict_file=record.dict_file,
-        load_func=load_func,
-        decorators=decorators,
-        restrict_keys=record.restrict_keys,
-        on_error=record.on_error,  # type: ignore[arg-type]
-        on_unsupported=record.on_unsupported,  # type: ignore[arg-type]
-        follow_symlinks=record.follow_symlinks,
-        include_hidden=record.include_hidden,
-        workers=workers,
-        progress=progress,
-    )
-    report.changes = RefreshCounts(
-        added=len(read.rows) - replaced,
-        updated=replaced,
-        removed=len(changes.removed_ids) + len(changes.changed_ids) - replaced,
-        unchanged=changes.unchanged,
-        skipped=len(read.skipped),
-        reloaded=True,
-    )
-    return report
-
-
-def _add_column(connection: sa.Connection, table: sa.Table, column: sa.Column[Any]) -> None:
-    """ALTER TABLE ... ADD COLUMN, with the dialect's quoting and type."""
-    dialect = connection.dialect
-    table_name = dialect.identifier_preparer.format_table(table)
-    definition = CreateColumn(column).compile(dialect=dialect)
-    connection.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {definition}")
