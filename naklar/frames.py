@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
-__all__ = ["DtypeBackend", "frame_from_rows", "dtype_for", "sql_type_for", "check_dtype_backend"]
+__all__ = ["DtypeBackend", "frame_from_columns", "dtype_for", "sql_type_for", "check_dtype_backend"]
 
 DtypeBackend = Literal["numpy_nullable", "pyarrow"] | None
 
@@ -149,11 +149,14 @@ def _column(
         return pd.array(pa.array(values, type=dtype.pyarrow_dtype), dtype=dtype)
     if dtype in ("float64", "int64", "bool", np.dtype(object)):
         return np.array(values, dtype=dtype)
+    if isinstance(dtype, pd.StringDtype):
+        # through Arrow: several times faster than pandas' per-value string check
+        return pd.array(pa.array(values, type=pa.string()), dtype=dtype)
     return pd.array(list(values), dtype=dtype)
 
 
-def frame_from_rows(
-    rows: Sequence[Sequence[Any]],
+def frame_from_columns(
+    columns: Sequence[Sequence[Any]],
     names: Sequence[str],
     sql_types: Sequence[sa.types.TypeEngine[Any]],
     *,
@@ -164,8 +167,8 @@ def frame_from_rows(
 
     Parameters
     ----------
-    rows:
-        The selected rows, in the database's order.
+    columns:
+        The selected values, one sequence per column, rows in the database's order.
     names:
         Column names (the settings keys), in the order asked for.
     sql_types:
@@ -177,13 +180,12 @@ def frame_from_rows(
         ``'pyarrow'`` for Arrow-backed dtypes, ``'numpy_nullable'`` for nullable
         dtypes everywhere; ``None`` for numpy dtypes, nullable only where needed.
 
-    >>> frame = frame_from_rows([(1, 'a'), (None, 'b')], ['i', 'k'], [sa.Integer(), sa.Text()])
+    >>> frame = frame_from_columns([(1, None), ('a', 'b')], ['i', 'k'], [sa.Integer(), sa.Text()])
     >>> frame.dtypes.astype(str).tolist()
     ['Int64', 'string']
     """
     check_dtype_backend(dtype_backend)
     flags = computed if computed is not None else [False] * len(names)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
     data = {}
     for name, sql_type, values, is_computed in zip(names, sql_types, columns, flags, strict=True):
         if is_computed and not _fits(values, sql_type):

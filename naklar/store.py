@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import os
 from collections import namedtuple
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .bulk import insert_settings_rows
+from .bulk import fetch_columns, insert_settings_rows
 from .catalog import Catalog, ColumnRecord, StoreRecord, kind_of_type, specs_from_record
 from .errors import NaklarError, NotInitialisedError
 from .filters import parse_selection
-from .frames import DtypeBackend, frame_from_rows
+from .frames import DtypeBackend, frame_from_columns
 from .loaders import Loader, loader_for
 from .loading import (
     LoadedTree,
@@ -336,29 +336,27 @@ class Store:
 
     def _values(
         self, specs: list[ColumnSpec], conditions: list[sa.ColumnElement[bool]]
-    ) -> list[tuple[Any, ...]]:
-        """The selected columns' values, as getters show them where there are any."""
+    ) -> list[Sequence[Any]]:
+        """The selected values column by column, as getters show them where there are any."""
         if any(_has_getter(spec) for spec in specs):
             return self._decorated_values(specs, conditions)
         return self._stored_values(specs, conditions)
 
     def _stored_values(
         self, specs: list[ColumnSpec], conditions: list[sa.ColumnElement[bool]]
-    ) -> list[tuple[Any, ...]]:
+    ) -> list[Sequence[Any]]:
         assert self.table is not None
         columns = [self.table.c[spec.name] for spec in specs]
         statement = sa.select(*columns).where(*conditions).order_by(self.table.c[ID_COLUMN])
         with self.engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(statement)]
+            return fetch_columns(connection, statement, [column.type for column in columns])
 
     def _decorated_values(
         self, specs: list[ColumnSpec], conditions: list[sa.ColumnElement[bool]]
-    ) -> list[tuple[Any, ...]]:
+    ) -> list[Sequence[Any]]:
         # getters take the object as ``self``, so decorated values come from objects
-        return [
-            tuple(getattr(run, spec.attribute) for spec in specs)
-            for run in self._objects(conditions)
-        ]
+        runs = self._objects(conditions)
+        return [[getattr(run, spec.attribute) for run in runs] for spec in specs]
 
     def _frame(
         self,
@@ -366,7 +364,7 @@ class Store:
         conditions: list[sa.ColumnElement[bool]],
         dtype_backend: DtypeBackend = None,
     ) -> pd.DataFrame:
-        return frame_from_rows(
+        return frame_from_columns(
             self._values(specs, conditions),
             [spec.key for spec in specs],
             [spec.type for spec in specs],
@@ -400,10 +398,10 @@ def _column_record(spec: ColumnSpec, tree: LoadedTree) -> ColumnRecord:
     return ColumnRecord(spec.key, spec.name, spec.attribute, kind or Kind.STRING, seen)
 
 
-def _tuples(specs: list[ColumnSpec], values: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+def _tuples(specs: list[ColumnSpec], columns: list[Sequence[Any]]) -> list[tuple[Any, ...]]:
     """Rows as named tuples; keys that are not identifiers get positional names."""
     row_type = _row_type(tuple(spec.key for spec in specs))
-    return [row_type._make(row) for row in values]
+    return [row_type._make(row) for row in zip(*columns, strict=True)]
 
 
 _ROW_TYPES: dict[tuple[str, ...], Callable[..., Any]] = {}

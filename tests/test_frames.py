@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 import naklar
 from naklar import decorator, experiment
-from naklar.frames import dtype_for, frame_from_rows
+from naklar.frames import dtype_for, frame_from_columns
 
 WHEN = dt.datetime(2015, 10, 21, 14, 10, 54)
 
@@ -163,10 +163,10 @@ def test_frame_read_from_csv_selects_same_rows(make_tree: Any, tmp_path: Path) -
     )
 
 
-def test_frame_from_rows_builds_100k_rows_columnwise() -> None:
+def test_frame_from_columns_builds_100k_rows() -> None:
     rows = [(i * 0.5, i, i % 2 == 0, f"results/{i}") for i in range(100_000)]
     types = [sa.Double(), sa.BigInteger(), sa.Boolean(), sa.Text()]
-    frame = frame_from_rows(rows, ["f1", "i", "ok", "path"], types)
+    frame = frame_from_columns(list(zip(*rows, strict=True)), ["f1", "i", "ok", "path"], types)
     assert frame.shape == (100_000, 4)
     assert [str(d) for d in frame.dtypes] == ["float64", "int64", "bool", "string"]
 
