@@ -170,11 +170,13 @@ def fetch_columns(
     result = connection.execute(statement)
     try:
         rows = result.cursor.fetchall()
+        # some processors depend on the type the driver reports (numerics on PostgreSQL)
+        type_codes = [column[1] for column in result.cursor.description]
     finally:
         result.close()
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * len(types)
-    for index, column_type in enumerate(types):
-        processor = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    for index, (column_type, type_code) in enumerate(zip(types, type_codes, strict=True)):
+        processor = column_type.dialect_impl(dialect).result_processor(dialect, type_code)
         if processor is not None:
             columns[index] = list(map(processor, columns[index]))
     return columns
