@@ -71,7 +71,11 @@ class RefreshCounts:
 
 @dataclass
 class LoadReport:
-    """What one load did: ``loaded + len(skipped) == files_found`` always."""
+    """What one load did: ``loaded + len(skipped) == files_found`` always.
+
+    ``loaded`` counts the files read into rows; with ``autoload=False`` they
+    were read to define the table and ``inserted`` is False.
+    """
 
     root_dir: str
     dict_file: str
@@ -84,6 +88,8 @@ class LoadReport:
     string_fallbacks: dict[str, list[str]] = field(default_factory=dict)
     changed_forms: dict[str, list[str]] = field(default_factory=dict)
     non_finite: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: False when ``autoload=False`` defined the table without inserting rows.
+    inserted: bool = True
     #: Set by a refresh: what it added, updated, removed and skipped.
     changes: RefreshCounts | None = None
 
@@ -91,6 +97,7 @@ class LoadReport:
         lines = [
             f"{self.files_found} {self.dict_file} files under {self.root_dir}: "
             f"{self.loaded} loaded, {len(self.skipped)} skipped"
+            + ("" if self.inserted else " (autoload=False: table defined, no rows inserted)")
         ]
         if self.changes is not None:
             lines.append(f"  refreshed: {self.changes}")

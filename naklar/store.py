@@ -168,8 +168,7 @@ class Store:
                 self._catalog.add_runs(connection, ids, tree.stamps)
                 record.next_id = len(tree.rows)
             self._catalog.write_record(connection, record)
-        if not autoload:
-            tree.report.loaded = 0
+        tree.report.inserted = autoload
         warn_about_lost_floats(tree.report, self.engine.dialect.name)
         self.table, self._model, self.report, self.root_dir = table, model, tree.report, root
         self._record, self._load_func, self._decorators = record, load_func, decorators

@@ -311,7 +311,10 @@ def test_autoload_false_defines_the_table_without_rows(iris_tree: Path) -> None:
 
     assert experiment.select() == []
     assert "f1" in experiment.store().columns
-    assert report.loaded == 0
+    assert (report.files_found, report.loaded, report.inserted) == (12, 12, False)
+    assert str(report).endswith(
+        "12 loaded, 0 skipped (autoload=False: table defined, no rows inserted)"
+    )
 
 
 def test_restrict_keys_limits_the_columns(iris_tree: Path) -> None:
