@@ -364,22 +364,23 @@ def _warn_about_skipped(report: LoadReport) -> None:
 
 
 def _warn_about_string_fallbacks(report: LoadReport) -> None:
-    if report.string_fallbacks:
-        described = "; ".join(
-            f"{key!r} ({', '.join(kinds)})" for key, kinds in report.string_fallbacks.items()
-        )
-        warn(
-            f"keys with values of incompatible types are stored as text: {described}. "
-            "Make the values one type in load_func= to get a typed column."
-        )
+    _warn_per_key(
+        report.string_fallbacks,
+        "keys with values of incompatible types are stored as text",
+        "Make the values one type in load_func= to get a typed column.",
+    )
 
 
 def _warn_about_changed_forms(report: LoadReport) -> None:
-    if report.changed_forms:
-        described = "; ".join(
-            f"{key!r} ({', '.join(notes)})" for key, notes in report.changed_forms.items()
-        )
-        warn(
-            f"values stored in another form than their type: {described}. "
-            "Convert them in load_func= to choose the form."
-        )
+    _warn_per_key(
+        report.changed_forms,
+        "values stored in another form than their type",
+        "Convert them in load_func= to choose the form.",
+    )
+
+
+def _warn_per_key(found: Mapping[str, list[str]], what: str, fix: str) -> None:
+    """One warning: ``what: 'key' (detail, detail); ... fix``."""
+    if found:
+        described = "; ".join(f"{key!r} ({', '.join(items)})" for key, items in found.items())
+        warn(f"{what}: {described}. {fix}")

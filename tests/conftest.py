@@ -97,16 +97,17 @@ def _server_engine(url: str, name: str) -> sa.Engine:
 
 @pytest.fixture
 def postgres_engine() -> Iterator[sa.Engine]:
-    pytest.importorskip("psycopg", reason="needs the postgres extra (psycopg)")
-    engine = _server_engine(POSTGRES_URL, "PostgreSQL")
-    yield engine
-    engine.dispose()
+    yield from _server("psycopg", POSTGRES_URL, "PostgreSQL")
 
 
 @pytest.fixture
 def mysql_engine() -> Iterator[sa.Engine]:
-    pytest.importorskip("pymysql", reason="needs the mysql extra (PyMySQL)")
-    engine = _server_engine(MYSQL_URL, "MariaDB/MySQL")
+    yield from _server("pymysql", MYSQL_URL, "MariaDB/MySQL")
+
+
+def _server(driver: str, url: str, name: str) -> Iterator[sa.Engine]:
+    pytest.importorskip(driver, reason=f"needs the {driver} driver (test extra)")
+    engine = _server_engine(url, name)
     yield engine
     engine.dispose()
 
