@@ -1,8 +1,10 @@
 """naklar: load a hyper-parameter sweep's result directories into one table and select from it.
 
->>> import naklar
->>> store = naklar.load('results', dict_file='conf.json')   # doctest: +SKIP
->>> store.select('path', C=[1, 2])                           # doctest: +SKIP
+::
+
+    import naklar
+    store = naklar.load('results', dict_file='conf.json')
+    store.select('path', C=[1, 2])
 
 The module API of the documentation lives in :mod:`naklar.experiment`.
 """

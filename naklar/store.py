@@ -420,8 +420,10 @@ def open_store(
 ) -> Store:
     """Reopen a persistent store without scanning its tree; see :meth:`Store.open`.
 
-    >>> store = naklar.open('sqlite:///sweep.db')   # doctest: +SKIP
-    >>> store.frame(C=[1, 2])                        # doctest: +SKIP
+    ::
+
+        store = naklar.open('sqlite:///sweep.db')
+        store.frame(C=[1, 2])
     """
     return Store.open(url, table_name=table_name, decorators=decorators)
 
@@ -429,8 +431,10 @@ def open_store(
 def load(root_dir: str | os.PathLike[str], *, url: str | None = None, **options: Any) -> Store:
     """Load a results tree into a new store and return it.
 
-    >>> store = naklar.load('results', dict_file='conf.json')   # doctest: +SKIP
-    >>> store.select('path', C=[1, 2])                           # doctest: +SKIP
+    ::
+
+        store = naklar.load('results', dict_file='conf.json')
+        store.select('path', C=[1, 2])
     """
     store = Store(sa.create_engine(url) if url else None)
     store.load(root_dir, **options)
