@@ -16,6 +16,12 @@ PUBLIC_MODULES = [
     "naklar.loading",
     "naklar.filters",
     "naklar.frames",
+    "naklar.accessor",
+    "naklar.reading",
+    "naklar.bulk",
+    "naklar.catalog",
+    "naklar.refreshing",
+    "naklar.progress",
     "naklar.store",
     "naklar.decorator",
     "naklar.util",
@@ -35,7 +41,7 @@ def test_module_all_names_exist(name: str) -> None:
 def test_experiment_exports_the_documented_api() -> None:
     from naklar import experiment
 
-    for name in ["initialise", "connect", "reset", "select"]:
+    for name in ["initialise", "connect", "reset", "select", "frame", "open", "refresh"]:
         assert callable(getattr(experiment, name))
     assert experiment._engine is not None
 
