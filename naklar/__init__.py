@@ -24,14 +24,14 @@ from .errors import (
 )
 from .loading import LoadReport, Skipped
 from .store import Store, load
-from .store import open_store as open  # noqa: A004 (naklar.open, like dataset.connect)
+from .store import open_store as open  # noqa: A004, F401 (naklar.open)
 
 __version__ = "0.2.0"
 
+# open() is public but left out of __all__: a star import must not shadow the builtin.
 __all__ = [
     "Store",
     "load",
-    "open",
     "LoadReport",
     "Skipped",
     "NaklarError",

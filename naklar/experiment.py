@@ -26,19 +26,10 @@ from .loaders import Loader
 from .loading import LoadReport, OnError
 from .store import Store
 
-# E, _engine and report are served by __getattr__ below (they follow the default store).
-__all__ = [
-    "initialise",
-    "connect",
-    "open",
-    "refresh",
-    "reset",
-    "select",
-    "frame",
-    "store",
-    "E",  # noqa: F822
-    "report",  # noqa: F822
-]  # noqa: F822
+# Public but not in __all__: open() (a star import must not shadow the builtin) and
+# E, _engine, report and skipped, which __getattr__ serves from the current default
+# store (a star import would copy them once, or fail before initialise()).
+__all__ = ["initialise", "connect", "refresh", "reset", "select", "frame", "store"]
 
 _store = Store()
 

@@ -51,3 +51,13 @@ def test_util_and_decorator_names_from_the_documentation() -> None:
 
     assert callable(util.load_joblib)
     assert callable(decorator.translate_path)
+
+
+@pytest.mark.parametrize("name", ["naklar", "naklar.experiment"])
+def test_star_import_works_before_initialise_and_keeps_builtin_open(name: str) -> None:
+    namespace: dict[str, object] = {}
+
+    exec(f"from {name} import *", namespace)
+
+    assert "open" not in namespace
+    assert "initialise" in namespace or "load" in namespace
