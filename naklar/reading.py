@@ -149,20 +149,11 @@ class TreeRead:
 
 
 @dataclass
-class _ChunkRead:
+class _ChunkRead(TreeRead):
     """One chunk's share of a :class:`TreeRead`, before merging."""
 
-    rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    stamps: list[FileStamp] = field(default_factory=list)
     shapes: dict[Shape, ShapePlan | None] = field(default_factory=dict)
     fast_shapes: set[Shape] = field(default_factory=set)  # shapes of rows that took no detour
-    tally: KindTally = field(default_factory=KindTally)
-    files_found: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    walk_problems: list[tuple[str, str]] = field(default_factory=list)
-    hidden: list[str] = field(default_factory=list)
-    symlinked: list[str] = field(default_factory=list)
-    first_unsupported: dict[str, str] = field(default_factory=dict)
     error: tuple[str, str] | None = None  # on_error='raise': the file that stopped it
 
 
