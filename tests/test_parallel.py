@@ -172,6 +172,7 @@ def test_natural_sorted_orders_numbers_as_natural_key(names: list[str]) -> None:
 
 def test_a_worker_that_dies_stops_the_load_with_a_hint(make_tree: Any) -> None:
     import os
+    import time
 
     root = make_tree({str(i): {"i": i} for i in range(100)}, fmt="json")
     main_process = os.getpid()
@@ -179,6 +180,8 @@ def test_a_worker_that_dies_stops_the_load_with_a_hint(make_tree: Any) -> None:
     def die_in_a_worker(self: Any, value: Any) -> Any:
         if os.getpid() != main_process:
             os._exit(3)
+        # the main process reads slowly, so the worker surely gets chunks of its own
+        time.sleep(0.01)
         return value
 
     with pytest.raises(naklar.NaklarError, match=r"died \(exit code 3\); pass workers=1"):
