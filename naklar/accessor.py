@@ -33,13 +33,9 @@ import sqlalchemy as sa
 
 from .decorator import translate_path as translate_one_path
 from .errors import UnknownColumnError, warn
-from .filters import (
-    frame_mask,
-    keyword_conditions,
-    spec_of_attribute,
-    split_arguments,
-)
+from .filters import keyword_conditions, spec_of_attribute, split_arguments
 from .frames import sql_type_for
+from .masks import frame_mask
 from .model import unknown_column_message
 
 __all__ = ["NaklarAccessor"]

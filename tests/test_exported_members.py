@@ -15,6 +15,7 @@ PUBLIC_MODULES = [
     "naklar.model",
     "naklar.loading",
     "naklar.filters",
+    "naklar.masks",
     "naklar.frames",
     "naklar.accessor",
     "naklar.reading",

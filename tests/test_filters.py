@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 import naklar
 from naklar.errors import FilterError, UnknownColumnError
-from naklar.filters import frame_mask, like_to_regex, split_lookup
+from naklar.filters import split_lookup
+from naklar.masks import frame_mask, like_to_regex
 
 RUNS = {
     "0": {"i": 0, "kernel": "rbf", "C": 1.0, "shrinking": True, "path": "results/0",
