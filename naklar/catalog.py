@@ -32,7 +32,14 @@ from .model import ID_COLUMN, ColumnSpec, Decorator, column_spec
 from .reading import FileStamp
 from .schema import Kind
 
-__all__ = ["ColumnRecord", "StoreRecord", "Catalog", "RECORD_FORMAT", "specs_from_record"]
+__all__ = [
+    "ColumnRecord",
+    "StoreRecord",
+    "Catalog",
+    "RECORD_FORMAT",
+    "specs_from_record",
+    "ordered_kinds",
+]
 
 #: Bumped when the record's shape changes; an older record means a full reload.
 RECORD_FORMAT = 1
@@ -50,6 +57,11 @@ class ColumnRecord:
     attribute: str
     kind: Kind
     seen: list[Kind] = field(default_factory=list)  # every kind seen, for widening
+
+
+def ordered_kinds(kinds: Iterable[Kind]) -> list[Kind]:
+    """Kinds in a fixed order, so a stored record does not depend on set order."""
+    return sorted(kinds, key=lambda kind: kind.value)
 
 
 @dataclass

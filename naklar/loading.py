@@ -249,16 +249,10 @@ def warn_about_lost_floats(report: LoadReport, dialect_name: str) -> None:
         key: {name: count for name, count in counts.items() if name in lost_names}
         for key, counts in report.non_finite.items()
     }
-    lost = {key: counts for key, counts in lost.items() if counts}
-    if not lost:
-        return
-    described = "; ".join(
-        f"{key!r} ({', '.join(f'{name} in {count} file(s)' for name, count in counts.items())})"
-        for key, counts in lost.items()
-    )
-    warn(
-        f"{dialect_name} cannot store these float values, they are stored as NULL: "
-        f"{described}. Use PostgreSQL to keep NaN and inf, or replace them in load_func=."
+    _warn_per_key(
+        {key: _in_files(counts) for key, counts in lost.items() if counts},
+        f"{dialect_name} cannot store these float values, they are stored as NULL",
+        "Use PostgreSQL to keep NaN and inf, or replace them in load_func=.",
     )
 
 
@@ -290,7 +284,7 @@ def _drop_unsupported(
     if not tally.unsupported:
         return
     for key, counts in tally.unsupported.items():
-        types = ", ".join(f"{name} in {count} file(s)" for name, count in counts.items())
+        types = ", ".join(_in_files(counts))
         report.dropped_keys[key] = f"values of type {types} map onto no column type"
     if on_unsupported == "raise":
         key, reason = next(iter(report.dropped_keys.items()))
@@ -303,11 +297,10 @@ def _drop_unsupported(
         for key in tally.unsupported:
             values.pop(key, None)
     if on_unsupported == "warn":
-        warn(
-            "left out of the table, as their values map onto no column type: "
-            + "; ".join(f"{key!r} ({why})" for key, why in report.dropped_keys.items())
-            + ". Pass on_unsupported='raise' to stop instead, or restrict_keys= to choose "
-            "the keys."
+        _warn_per_key(
+            {key: [why] for key, why in report.dropped_keys.items()},
+            "left out of the table, as their values map onto no column type",
+            "Pass on_unsupported='raise' to stop instead, or restrict_keys= to choose the keys.",
         )
 
 
@@ -384,3 +377,8 @@ def _warn_per_key(found: Mapping[str, list[str]], what: str, fix: str) -> None:
     if found:
         described = "; ".join(f"{key!r} ({', '.join(items)})" for key, items in found.items())
         warn(f"{what}: {described}. {fix}")
+
+
+def _in_files(counts: Mapping[str, int]) -> list[str]:
+    """``{'NaN': 2}`` -> ``['NaN in 2 file(s)']``."""
+    return [f"{name} in {count} file(s)" for name, count in counts.items()]

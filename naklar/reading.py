@@ -518,8 +518,7 @@ def _read_in_parallel(
             if number >= len(chunks):
                 break
             results[number] = _read_chunk(chunks[number], options)
-            with units_done.get_lock():
-                units_done.value += len(chunks[number])
+            _add_done(units_done, len(chunks[number]))
             bar.advance_to(units_done.value)
             if results[number].error is not None:
                 break
@@ -599,6 +598,12 @@ def _check_alive(workers: list[Any]) -> None:
             )
 
 
+def _add_done(units_done: Any, count: int) -> None:
+    """Count a chunk's units as done, for the progress bar (shared across processes)."""
+    with units_done.get_lock():
+        units_done.value += count
+
+
 def _claim(counter: Any) -> int:
     with counter.get_lock():
         number = int(counter.value)
@@ -629,8 +634,7 @@ def _worker(
     try:
         while (number := _claim(next_chunk)) < len(chunks):
             chunk = _read_chunk(chunks[number], options)
-            with units_done.get_lock():
-                units_done.value += len(chunks[number])
+            _add_done(units_done, len(chunks[number]))
             results_queue.put((number, _pack(chunk)))
             if chunk.error is not None:
                 break

@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.schema import CreateColumn
 
 from .bulk import insert_settings_rows
-from .catalog import ColumnRecord, StoreRecord, delete_ids, specs_from_record
+from .catalog import ColumnRecord, StoreRecord, delete_ids, ordered_kinds, specs_from_record
 from .errors import NoSettingsFilesError
 from .loaders import Loader, loader_for
 from .loading import LoadReport, RefreshCounts, Skipped, finish_load, warn_about_lost_floats
 from .model import assign_names, build_model, parse_decorators
 from .reading import FileStamp, ReadOptions, TreeRead, keep_only, read_files, read_tree
-from .schema import Kind, KindTally, infer_column_kind
+from .schema import KindTally, infer_column_kind
 
 if TYPE_CHECKING:
     from .store import Store
@@ -99,13 +99,11 @@ def merge_columns(
         kind = column.kind if column.key in fixed else infer_column_kind(seen)
         if kind is not column.kind:
             widened.append(column.key)
-        merged.append(ColumnRecord(column.key, column.name, column.attribute, kind, _ordered(seen)))
+        merged.append(
+            ColumnRecord(column.key, column.name, column.attribute, kind, ordered_kinds(seen))
+        )
     new_keys = [key for key in tally.kinds if key not in known]
     return ColumnChanges(merged, new_keys, widened)
-
-
-def _ordered(kinds: set[Kind]) -> list[Kind]:
-    return sorted(kinds, key=lambda kind: kind.value)
 
 
 def refresh_store(
@@ -168,7 +166,7 @@ def refresh_store(
             key,
             *names[key],
             infer_column_kind(tree.tally.kinds[key]),
-            sorted(tree.tally.kinds[key], key=lambda kind: kind.value),
+            ordered_kinds(tree.tally.kinds[key]),
         )
         for key in merged.new_keys
     ]
@@ -201,17 +199,10 @@ def refresh_store(
         count = store._catalog.count_runs(connection)
 
     warn_about_lost_floats(report, store.engine.dialect.name)
-    replaced = sum(stamp.path in changes.changed_ids for stamp in read.stamps)
     report.files_found = on_disk.files_found
     report.loaded = count
     report.walk_problems = [Skipped(path, reason) for path, reason in on_disk.walk_problems]
-    report.changes = RefreshCounts(
-        added=len(read.rows) - replaced,
-        updated=replaced,
-        removed=len(deleted) - replaced,
-        unchanged=changes.unchanged,
-        skipped=len(read.skipped),
-    )
+    report.changes = _refresh_counts(changes, read)
     store.table, store._model, store.report, store._record = table, model, report, updated_record
     return report
 
@@ -227,7 +218,6 @@ def _reload(
     read: TreeRead,
 ) -> LoadReport:
     """A column must change type: load everything again, but report what changed."""
-    replaced = sum(stamp.path in changes.changed_ids for stamp in read.stamps)
     report = store.load(
         store.root_dir or record.root_dir,
         dict_file=record.dict_file,
@@ -241,15 +231,21 @@ def _reload(
         workers=workers,
         progress=progress,
     )
-    report.changes = RefreshCounts(
+    report.changes = _refresh_counts(changes, read, reloaded=True)
+    return report
+
+
+def _refresh_counts(changes: FileChanges, read: TreeRead, reloaded: bool = False) -> RefreshCounts:
+    """What a refresh did: a changed file that now fails to read counts as removed."""
+    replaced = sum(stamp.path in changes.changed_ids for stamp in read.stamps)
+    return RefreshCounts(
         added=len(read.rows) - replaced,
         updated=replaced,
         removed=len(changes.removed_ids) + len(changes.changed_ids) - replaced,
         unchanged=changes.unchanged,
         skipped=len(read.skipped),
-        reloaded=True,
+        reloaded=reloaded,
     )
-    return report
 
 
 def _add_column(connection: sa.Connection, table: sa.Table, column: sa.Column[Any]) -> None:

@@ -16,7 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .bulk import fetch_columns, insert_settings_rows
-from .catalog import Catalog, ColumnRecord, StoreRecord, kind_of_type, specs_from_record
+from .catalog import (
+    Catalog,
+    ColumnRecord,
+    StoreRecord,
+    kind_of_type,
+    ordered_kinds,
+    specs_from_record,
+)
 from .errors import NaklarError, NotInitialisedError
 from .filters import parse_selection
 from .frames import DtypeBackend, frame_from_columns
@@ -391,7 +398,7 @@ def _column_specs(tree: LoadedTree, decorators: Mapping[str, Decorator]) -> list
 
 def _column_record(spec: ColumnSpec, tree: LoadedTree) -> ColumnRecord:
     kind = tree.kinds.get(spec.key)
-    seen = sorted(tree.tally.kinds.get(spec.key, ()), key=lambda kind: kind.value)
+    seen = ordered_kinds(tree.tally.kinds.get(spec.key, ()))
     if spec.decorator is not None and spec.decorator.column is not None:
         kind = kind_of_type(spec.type)
     return ColumnRecord(spec.key, spec.name, spec.attribute, kind or Kind.STRING, seen)
