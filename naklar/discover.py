@@ -126,9 +126,7 @@ def _walk(
         try:
             status = os.stat(directory)
         except OSError as error:
-            found.problems.append(
-                (directory, f"directory could not be listed: {error.strerror or error}")
-            )
+            _not_listed(directory, error, found)
             return
         identity = (status.st_dev, status.st_ino)
         if identity in visited:
@@ -163,9 +161,7 @@ def scan_directory(
         with os.scandir(directory) as entries:
             listing = list(entries)
     except OSError as error:
-        found.problems.append(
-            (directory, f"directory could not be listed: {error.strerror or error}")
-        )
+        _not_listed(directory, error, found)
         return None
 
     subdirectories = []
@@ -180,6 +176,10 @@ def scan_directory(
                 (entry.path, f"could not be inspected: {error.strerror or error}")
             )
     return [os.path.join(directory, name) for name in natural_sorted(subdirectories)]
+
+
+def _not_listed(directory: str, error: OSError, found: Discovery) -> None:
+    found.problems.append((directory, f"directory could not be listed: {error.strerror or error}"))
 
 
 def natural_sorted(names: list[str]) -> list[str]:
