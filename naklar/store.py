@@ -47,6 +47,7 @@ from .model import (
 )
 from .refreshing import refresh_store
 from .schema import Kind
+from .snapshot import snapshot_for
 
 __all__ = ["Store", "load", "open_store", "DEFAULT_URL", "TABLE_NAME"]
 
@@ -73,6 +74,7 @@ class Store:
         self.report: LoadReport | None = None
         self.root_dir: str | None = None
         self._catalog = Catalog(table_name)
+        self._snapshot = snapshot_for(self.engine, table_name, self._catalog.meta.name)
         self._record: StoreRecord | None = None
         # The functions of the last load, reused by refresh() in this process.
         self._load_func: Loader | None = None
@@ -167,6 +169,8 @@ class Store:
             table.drop(connection, checkfirst=True)
             table.create(connection)
             self._catalog.recreate(connection)
+            if self._snapshot is not None:
+                self._snapshot.drop(connection)
             if autoload:
                 ids = range(len(tree.rows))
                 insert_settings_rows(
@@ -264,6 +268,8 @@ class Store:
         """Delete the experiment table and naklar's run index and record from the database."""
         with self.engine.begin() as connection:
             self._catalog.drop(connection)
+            if self._snapshot is not None:
+                self._snapshot.drop(connection)
             sa.Table(self.table_name, sa.MetaData()).drop(connection, checkfirst=True)
         self.table, self._model, self.report, self._record = None, None, None, None
 
@@ -370,13 +376,50 @@ class Store:
         conditions: list[sa.ColumnElement[bool]],
         dtype_backend: DtypeBackend = None,
     ) -> pd.DataFrame:
+        if (
+            self._snapshot is not None
+            and not conditions
+            and dtype_backend is None
+            and not any(map(_has_getter, specs))
+        ):
+            return self._frame_through_snapshot(specs)
+        return self._frame_from_table(specs, conditions, dtype_backend)
+
+    def _frame_from_table(
+        self,
+        specs: list[ColumnSpec],
+        conditions: list[sa.ColumnElement[bool]],
+        dtype_backend: DtypeBackend = None,
+        by_name: bool = False,
+    ) -> pd.DataFrame:
+        """The frame read from the table, columns named by key (or by SQL name)."""
         return frame_from_columns(
             self._values(specs, conditions),
-            [spec.key for spec in specs],
+            [spec.name if by_name else spec.key for spec in specs],
             [spec.type for spec in specs],
             computed=[_has_getter(spec) for spec in specs],
             dtype_backend=dtype_backend,
         )
+
+    def _frame_through_snapshot(self, specs: list[ColumnSpec]) -> pd.DataFrame:
+        """Stored columns without filters: from the store's Arrow copy (see :mod:`naklar.snapshot`).
+
+        Asking for every stored column reads the table and keeps the copy;
+        asking for fewer reads only those, unless a current copy exists.
+        """
+        assert self._snapshot is not None
+        names = [spec.name for spec in specs]
+        frame = self._snapshot.read(self.engine, names)
+        if frame is None:
+            stored = [spec for spec in self.E._naklar_columns.values() if not _has_getter(spec)]
+            if {spec.name for spec in stored} != set(names):
+                return self._frame_from_table(specs, [])
+            whole = self._snapshot.take(
+                self.engine, lambda: self._frame_from_table(stored, [], by_name=True)
+            )
+            frame = whole[names]
+        frame.columns = [spec.key for spec in specs]
+        return frame
 
 
 def _has_getter(spec: ColumnSpec) -> bool:
