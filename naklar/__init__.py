@@ -7,11 +7,16 @@
     store.select('path', C=[1, 2])
 
 The module API of the documentation lives in :mod:`naklar.experiment`.
+
+``import naklar`` is quick: what needs pandas or SQLAlchemy is imported on first
+use, so that loading a tree can start reading files while they import.
 """
 
 from __future__ import annotations
 
-from .accessor import NaklarAccessor  # registers df.naklar
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     FilterError,
     NaklarError,
@@ -22,9 +27,13 @@ from .errors import (
     UnknownColumnError,
     UnsupportedValueError,
 )
-from .loading import LoadReport, Skipped
-from .store import Store, load
-from .store import open_store as open  # noqa: A004, F401 (naklar.open)
+from .registration import register_accessor_with_pandas
+
+if TYPE_CHECKING:
+    from .accessor import NaklarAccessor
+    from .loading import LoadReport, Skipped
+    from .store import Store, load
+    from .store import open_store as open  # noqa: A004, F401
 
 __version__ = "0.2.0"
 
@@ -45,3 +54,25 @@ __all__ = [
     "NaklarAccessor",
     "__version__",
 ]
+
+#: Public name -> (submodule, attribute), imported on first access.
+_LAZY = {
+    "Store": ("store", "Store"),
+    "load": ("store", "load"),
+    "open": ("store", "open_store"),
+    "LoadReport": ("loading", "LoadReport"),
+    "Skipped": ("loading", "Skipped"),
+    "NaklarAccessor": ("accessor", "NaklarAccessor"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'naklar' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(f".{module}", __name__), attribute)
+    globals()[name] = value
+    return value
+
+
+register_accessor_with_pandas()

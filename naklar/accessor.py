@@ -26,17 +26,18 @@ store's ``E`` find their columns by key (``E['learning rate']`` finds the column
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import sqlalchemy as sa
 
 from .decorator import translate_path as translate_one_path
 from .errors import UnknownColumnError, warn
-from .filters import keyword_conditions, spec_of_attribute, split_arguments
-from .frames import sql_type_for
-from .masks import frame_mask
-from .model import unknown_column_message
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+# The filter machinery (SQLAlchemy) is imported by the methods that use it:
+# registering the accessor must not slow down ``import pandas``.
 
 __all__ = ["NaklarAccessor"]
 
@@ -80,6 +81,9 @@ class NaklarAccessor:
         Column arguments are ignored, so ``df[df.naklar.mask(...)]`` and
         ``df.loc[mask, 'f1'] = ...`` work as in plain pandas.
         """
+        from .filters import keyword_conditions, split_arguments
+        from .masks import frame_mask
+
         _, conditions = split_arguments(arguments)
         conditions += keyword_conditions(filters, self._keys(), self._column_for)
         return pd.Series(frame_mask(self._frame, conditions), index=self._frame.index)
@@ -114,13 +118,21 @@ class NaklarAccessor:
 
     def _key(self, key: str) -> str:
         if key not in self._frame.columns:
+            from .model import unknown_column_message
+
             raise UnknownColumnError(unknown_column_message(key, self._keys()))
         return key
 
     def _column_for(self, key: str) -> sa.ColumnElement[Any]:
+        import sqlalchemy as sa
+
+        from .frames import sql_type_for
+
         return sa.column(self._key(key), sql_type_for(self._frame[key]))
 
     def _columns(self, arguments: tuple[Any, ...]) -> list[Any]:
+        from .filters import spec_of_attribute, split_arguments
+
         columns, _ = split_arguments(arguments)
         if not columns:
             return list(self._frame.columns)

@@ -17,25 +17,34 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import sqlalchemy as sa
+from .decorator import parse_decorators
+from .loaders import Loader, loader_for
+from .loading import LoadReport, OnError, start_loading
 
-from .loaders import Loader
-from .loading import LoadReport, OnError
-from .store import Store
+if TYPE_CHECKING:
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from .store import Store
 
 # Public but not in __all__: open() (a star import must not shadow the builtin) and
 # E, _engine, report and skipped, which __getattr__ serves from the current default
 # store (a star import would copy them once, or fail before initialise()).
 __all__ = ["initialise", "connect", "refresh", "reset", "select", "frame", "store"]
 
-_store = Store()
+#: The default store; made on first use, as making it imports SQLAlchemy.
+_store: Store | None = None
 
 
 def store() -> Store:
     """The default store the module functions work on."""
+    global _store
+    if _store is None:
+        from .store import Store
+
+        _store = Store()
     return _store
 
 
@@ -45,6 +54,10 @@ def connect(*args: Any, **kwargs: Any) -> sa.Engine:
     Call before :func:`initialise`, e.g. ``connect('sqlite:///sweep.db')`` or
     ``connect('postgresql+psycopg://user@host/db')``.
     """
+    import sqlalchemy as sa
+
+    from .store import Store
+
     global _store
     _store = Store(sa.create_engine(*args, **kwargs))
     return _store.engine
@@ -57,7 +70,7 @@ def reset() -> None:
     also works without ``reset()``: it replaces the table.
     """
     global _store
-    _store = Store()
+    _store = None
 
 
 def initialise(
@@ -121,7 +134,30 @@ def initialise(
     """
     if engine_kwargs:
         connect(**engine_kwargs)
-    return _store.load(
+    started = None
+    if _store is None:
+        # A new in-memory store: workers read files while SQLAlchemy and pandas import.
+        started = start_loading(
+            os.fspath(root_dir),
+            dict_file,
+            load_func or loader_for(dict_file),
+            decorators=parse_decorators(decorators),
+            restrict_keys=restrict_keys,
+            on_error=on_error,
+            on_unsupported=on_unsupported,
+            follow_symlinks=follow_symlinks,
+            include_hidden=include_hidden,
+            workers=workers,
+            progress=progress,
+            start_workers_now=True,
+        )
+    try:
+        default = store()
+    except BaseException:
+        if started is not None:
+            started.cancel()
+        raise
+    return default.load(
         root_dir,
         autoload=autoload,
         dict_file=dict_file,
@@ -134,6 +170,7 @@ def initialise(
         include_hidden=include_hidden,
         workers=workers,
         progress=progress,
+        started=started,
     )
 
 
@@ -146,6 +183,8 @@ def open(  # noqa: A001 (the module API's counterpart of naklar.open)
     Python session after ``connect('sqlite:///sweep.db')`` and ``initialise(...)``
     in an earlier one. Decorators are not stored: pass them again.
     """
+    from .store import Store
+
     global _store
     _store = Store.open(url, table_name=table_name, decorators=decorators)
     return _store
@@ -159,28 +198,33 @@ def refresh(
     progress: bool | None = None,
 ) -> LoadReport:
     """Load new and changed runs, drop vanished ones; see :meth:`naklar.store.Store.refresh`."""
-    return _store.refresh(
+    return store().refresh(
         load_func=load_func, decorators=decorators, workers=workers, progress=progress
     )
 
 
 def select(*arguments: Any, as_frame: bool = False, **filters: Any) -> Any:
     """Select runs from the default store; see :meth:`naklar.store.Store.select`."""
-    return _store.select(*arguments, as_frame=as_frame, **filters)
+    return store().select(*arguments, as_frame=as_frame, **filters)
 
 
 def frame(*arguments: Any, **filters: Any) -> pd.DataFrame:
     """Select runs as a DataFrame; see :meth:`naklar.store.Store.frame`."""
-    return _store.frame(*arguments, **filters)
+    return store().frame(*arguments, **filters)
 
 
 _CURRENT = {
-    "E": lambda: _store.E,
-    "_engine": lambda: _store.engine,
-    "report": lambda: _store.report,
-    "skipped": lambda: _store.report.skipped if _store.report else [],
-    "table": lambda: _store.table,
+    "E": lambda: store().E,
+    "_engine": lambda: store().engine,
+    "report": lambda: store().report,
+    "skipped": lambda: _skipped(),
+    "table": lambda: store().table,
 }
+
+
+def _skipped() -> list[Any]:
+    report = store().report
+    return report.skipped if report is not None else []
 
 
 def __getattr__(name: str) -> Any:

@@ -14,11 +14,22 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .columns import RESERVED_COLUMNS
+from .decorator import Decorator
 from .discover import natural_key
 from .errors import NoSettingsFilesError, SettingsFileError, UnsupportedValueError, warn
 from .loaders import Loader
-from .model import RESERVED_COLUMNS, Decorator
-from .reading import FileStamp, ReadOptions, RowView, TreeRead, keep_only, read_files, read_tree
+from .reading import (
+    FileStamp,
+    ReadOptions,
+    RowView,
+    StartedRead,
+    TreeRead,
+    keep_only,
+    read_files,
+    read_tree,
+    start_read,
+)
 from .schema import NON_FINITE_LOST_BY, Kind, KindTally
 
 __all__ = [
@@ -26,7 +37,8 @@ __all__ = [
     "Skipped",
     "LoadReport",
     "LoadedTree",
-    "load_tree",
+    "start_loading",
+    "PendingLoad",
     "RowView",
     "warn_about_lost_floats",
 ]
@@ -121,7 +133,7 @@ class LoadedTree:
     tally: KindTally = field(default_factory=KindTally)
 
 
-def load_tree(
+def start_loading(
     root_dir: str,
     dict_file: str,
     load: Loader,
@@ -134,10 +146,14 @@ def load_tree(
     include_hidden: bool = False,
     workers: int | None = None,
     progress: bool | None = None,
-) -> LoadedTree:
-    """Read every ``dict_file`` under ``root_dir`` into typed rows.
+    start_workers_now: bool = False,
+) -> PendingLoad:
+    """Check the arguments and begin reading every ``dict_file`` under ``root_dir``.
 
-    ``workers`` and ``progress`` are described in :func:`naklar.reading.read_tree`.
+    :meth:`PendingLoad.finish` returns the typed rows. ``start_workers_now``
+    lets workers read while this process does something else first (see
+    :func:`naklar.reading.start_read`); ``workers`` and ``progress`` are
+    described in :func:`naklar.reading.read_tree`.
     """
     check_mode("on_error", on_error)
     check_mode("on_unsupported", on_unsupported)
@@ -152,13 +168,41 @@ def load_tree(
         follow_symlinks=follow_symlinks,
         include_hidden=include_hidden,
     )
-    if on_error == "raise":
-        read = _read_strictly(options, workers, progress)
-    else:
-        read = read_tree(options, workers=workers, progress=progress)
-    if not read.files_found:
-        raise NoSettingsFilesError(_nothing_found_message(root_dir, dict_file, read))
-    return finish_load(read, LoadReport(root_dir, dict_file), on_error, on_unsupported)
+    started = None
+    if on_error != "raise":  # a strict read walks first, then reads
+        started = start_read(
+            options, workers=workers, progress=progress, start_workers_now=start_workers_now
+        )
+    return PendingLoad(options, on_error, on_unsupported, workers, progress, started)
+
+
+@dataclass
+class PendingLoad:
+    """A load whose reading has begun."""
+
+    options: ReadOptions
+    on_error: OnError
+    on_unsupported: OnError
+    workers: int | None
+    progress: bool | None
+    started: StartedRead | None
+
+    def finish(self) -> LoadedTree:
+        """Every file read, accounted for and typed."""
+        if self.started is None:
+            read = _read_strictly(self.options, self.workers, self.progress)
+        else:
+            read = self.started.finish()
+        root_dir, dict_file = self.options.root_dir, self.options.dict_file
+        if not read.files_found:
+            raise NoSettingsFilesError(_nothing_found_message(root_dir, dict_file, read))
+        report = LoadReport(root_dir, dict_file)
+        return finish_load(read, report, self.on_error, self.on_unsupported)
+
+    def cancel(self) -> None:
+        """Stop reading: the load will not be finished."""
+        if self.started is not None:
+            self.started.cancel()
 
 
 def _read_strictly(options: ReadOptions, workers: int | None, progress: bool | None) -> TreeRead:

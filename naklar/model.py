@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import keyword
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -41,10 +41,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import registry as Registry
 
-from .errors import NaklarError, UnknownColumnError, warn
-from .schema import Kind, sql_type
+from .columns import DIR_COLUMN, ID_COLUMN, RESERVED_COLUMNS
+from .decorator import Decorator, parse_decorators
+from .errors import UnknownColumnError, warn
+from .schema import Kind
+from .sqltypes import sql_type
 
 __all__ = [
+    "RESERVED_COLUMNS",
     "ID_COLUMN",
     "DIR_COLUMN",
     "Decorator",
@@ -56,53 +60,8 @@ __all__ = [
     "closest_names",
 ]
 
-#: Primary key: the order rows were loaded in (natural directory order).
-ID_COLUMN = "naklar_id"
-#: The run's directory, relative to the root directory, in POSIX form.
-DIR_COLUMN = "naklar_dir"
-RESERVED_COLUMNS = (ID_COLUMN, DIR_COLUMN)
 #: ``Column.info`` entry naming the settings key a column stores (its name may differ).
 KEY_INFO = "naklar_key"
-
-Getter = Callable[[Any, Any], Any]
-Setter = Callable[[Any, Any], Any]
-
-
-@dataclass(frozen=True)
-class Decorator:
-    """A user's getter/setter pair for a key, and a column for computed keys."""
-
-    getter: Getter | None = None
-    setter: Setter | None = None
-    column: sa.Column[Any] | None = None
-
-
-def parse_decorators(decorators: Mapping[str, Any] | None) -> dict[str, Decorator]:
-    """Check the seed's ``{'key': (getter, setter, Column)}`` form.
-
-    A slot that is not callable means "the default" (return the stored value).
-    """
-    parsed: dict[str, Decorator] = {}
-    for key, spec in (decorators or {}).items():
-        if callable(spec):
-            spec = (spec,)
-        if not isinstance(spec, (tuple, list)) or not 1 <= len(spec) <= 3:
-            raise NaklarError(
-                f"decorator for {key!r} must be a tuple (getter,), (getter, setter) or "
-                f"(getter, setter, sqlalchemy.Column), got {spec!r}"
-            )
-        getter, setter, column = (*spec, None, None)[:3]
-        if column is not None and not isinstance(column, sa.Column):
-            raise NaklarError(
-                f"the third item of the decorator for {key!r} must be a sqlalchemy.Column "
-                f"giving the computed column's type, got {type(column).__name__}"
-            )
-        parsed[key] = Decorator(
-            getter if callable(getter) else None,
-            setter if callable(setter) else None,
-            column,
-        )
-    return parsed
 
 
 @dataclass(frozen=True)

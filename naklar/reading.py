@@ -30,10 +30,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .decorator import Decorator
 from .discover import Discovery, find_settings_files, scan_directory
 from .errors import NaklarError, SettingsFileError
 from .loaders import Loader, read_settings
-from .model import Decorator
 from .progress import Progress
 from .schema import INT64_MAX, INT64_MIN, Kind, KindTally, Unsupported
 
@@ -43,6 +43,8 @@ __all__ = [
     "FileStamp",
     "RowView",
     "read_tree",
+    "start_read",
+    "StartedRead",
     "read_files",
     "plan_units",
     "run_setters",
@@ -417,39 +419,80 @@ def read_tree(options: ReadOptions, *, workers: int | None, progress: bool | Non
         ``False`` never shows a progress bar; otherwise one appears when the
         read takes more than a second.
     """
+    return start_read(options, workers=workers, progress=progress).finish()
+
+
+def start_read(
+    options: ReadOptions,
+    *,
+    workers: int | None,
+    progress: bool | None,
+    start_workers_now: bool = False,
+) -> StartedRead:
+    """Plan a read of the tree; with ``start_workers_now``, workers begin reading at once.
+
+    The caller can then do other work (import SQLAlchemy and pandas) while the
+    workers read, and call :meth:`StartedRead.finish` to join in.
+    """
     units, planning = plan_units(options)
-    read = _read_units(units, options, workers=workers, progress=progress)
-    _add_findings(read, planning)
-    return read
+    return StartedRead(units, options, workers, progress, start_workers_now, planning)
 
 
 def read_files(
     paths: list[str], options: ReadOptions, *, workers: int | None, progress: bool | None
 ) -> TreeRead:
     """Read the given settings files (a refresh's new and changed ones), in that order."""
-    return _read_units([(_FILE, path) for path in paths], options, workers, progress)
+    return StartedRead([(_FILE, path) for path in paths], options, workers, progress).finish()
 
 
-def _read_units(
-    units: list[Unit], options: ReadOptions, workers: int | None, progress: bool | None
-) -> TreeRead:
-    processes = _process_count(workers)
-    method = _start_method(options) if processes > 1 else None
-    chunks = _chunks(units, processes)
-    bar = Progress(
-        len(units), f"naklar: reading {options.dict_file}", enabled=progress is not False
-    )
-    with bar:
-        if method is None or len(chunks) < 2:
-            results = []
-            for number, chunk in enumerate(chunks):
-                results.append(_read_chunk(chunk, options))
-                bar.advance_to(_units_before(chunks, number + 1))
-                if results[-1].error is not None:
-                    break
-            return _merge(iter(results))
-        start_now = workers is not None
-        return _read_in_parallel(chunks, options, processes - 1, method, start_now, bar)
+class StartedRead:
+    """A read cut into chunks, whose workers may already be at it."""
+
+    def __init__(
+        self,
+        units: list[Unit],
+        options: ReadOptions,
+        workers: int | None,
+        progress: bool | None,
+        start_workers_now: bool = False,
+        planning: Discovery | None = None,
+    ) -> None:
+        processes = _process_count(workers)
+        method = _start_method(options) if processes > 1 else None
+        self._chunks = _chunks(units, processes)
+        self._options = options
+        self._planning = planning
+        self._bar = Progress(
+            len(units), f"naklar: reading {options.dict_file}", enabled=progress is not False
+        )
+        self._pool: _WorkerPool | None = None
+        if method is not None and len(self._chunks) >= 2:
+            start_now = workers is not None or start_workers_now
+            self._pool = _WorkerPool(self._chunks, options, processes - 1, method, start_now)
+            if start_workers_now:
+                self._pool.start_workers()
+
+    def finish(self) -> TreeRead:
+        """Read what the workers have not, and put every chunk's results together."""
+        with self._bar:
+            read = self._read_serially() if self._pool is None else self._pool.run(self._bar)
+        if self._planning is not None:
+            _add_findings(read, self._planning)
+        return read
+
+    def cancel(self) -> None:
+        """Stop the workers of a read that will not be finished."""
+        if self._pool is not None:
+            self._pool.stop_workers()
+
+    def _read_serially(self) -> TreeRead:
+        results = []
+        for number, chunk in enumerate(self._chunks):
+            results.append(_read_chunk(chunk, self._options))
+            self._bar.advance_to(_units_before(self._chunks, number + 1))
+            if results[-1].error is not None:
+                break
+        return _merge(iter(results))
 
 
 def _process_count(workers: int | None) -> int:
@@ -482,52 +525,85 @@ def _units_before(chunks: list[list[Unit]], count: int) -> int:
     return sum(len(chunk) for chunk in chunks[:count])
 
 
-def _read_in_parallel(
-    chunks: list[list[Unit]],
-    options: ReadOptions,
-    worker_count: int,
-    method: str,
-    start_now: bool,
-    bar: Progress,
-) -> TreeRead:
-    context: Any = multiprocessing.get_context(method)
-    # A forked worker starts in milliseconds; one from a fork server or spawned
-    # imports naklar first, which pays only when much reading is left.
-    start_after = PARALLEL_AFTER_SECONDS if method == "fork" else _SLOW_START_SECONDS
-    next_chunk = context.Value("q", 0)
-    units_done = context.Value("q", 0)
-    results_queue: Any = context.Queue()
-    results: dict[int, _ChunkRead] = {}
-    workers: list[Any] = []
-    started = time.monotonic()
-    try:
-        while True:
-            if not workers and (
-                start_now or _worth_starting(started, start_after, chunks, next_chunk)
-            ):
-                remaining = len(chunks) - next_chunk.value
-                for _ in range(min(worker_count, remaining - 1)):
-                    worker = context.Process(
-                        target=_worker,
-                        args=(chunks, options, next_chunk, units_done, results_queue),
-                        daemon=True,
-                    )
-                    worker.start()
-                    workers.append(worker)
-            number = _claim(next_chunk)
-            if number >= len(chunks):
-                break
-            results[number] = _read_chunk(chunks[number], options)
-            _add_done(units_done, len(chunks[number]))
-            bar.advance_to(units_done.value)
-            if results[number].error is not None:
-                break
+class _WorkerPool:
+    """This process and forked workers taking chunks from one shared counter."""
+
+    def __init__(
+        self,
+        chunks: list[list[Unit]],
+        options: ReadOptions,
+        worker_count: int,
+        method: str,
+        start_now: bool,
+    ) -> None:
+        self.chunks, self.options, self.worker_count = chunks, options, worker_count
+        self.start_now = start_now
+        self.context: Any = multiprocessing.get_context(method)
+        # A forked worker starts in milliseconds; one from a fork server or spawned
+        # imports naklar first, which pays only when much reading is left.
+        self.start_after = PARALLEL_AFTER_SECONDS if method == "fork" else _SLOW_START_SECONDS
+        self.next_chunk = self.context.Value("q", 0)
+        self.units_done = self.context.Value("q", 0)
+        self.results_queue: Any = self.context.Queue()
+        self.workers: list[Any] = []
+
+    def start_workers(self) -> None:
+        remaining = len(self.chunks) - self.next_chunk.value
+        for _ in range(min(self.worker_count, remaining - 1)):
+            worker = self.context.Process(
+                target=_worker,
+                args=(
+                    self.chunks,
+                    self.options,
+                    self.next_chunk,
+                    self.units_done,
+                    self.results_queue,
+                ),
+                daemon=True,
+            )
+            worker.start()
+            self.workers.append(worker)
+
+    def stop_workers(self) -> None:
+        for worker in self.workers:
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()
+
+    def run(self, bar: Progress) -> TreeRead:
+        """Read chunks here until none is left, then collect the workers' chunks."""
+        chunks, options, workers = self.chunks, self.options, self.workers
+        results: dict[int, _ChunkRead] = {}
+        started = time.monotonic()
+        try:
+            while True:
+                if not workers and (
+                    self.start_now
+                    or _worth_starting(started, self.start_after, chunks, self.next_chunk)
+                ):
+                    self.start_workers()
+                number = _claim(self.next_chunk)
+                if number >= len(chunks):
+                    break
+                results[number] = _read_chunk(chunks[number], options)
+                _add_done(self.units_done, len(chunks[number]))
+                bar.advance_to(self.units_done.value)
+                if results[number].error is not None:
+                    break
+            self._collect(results, bar)
+        finally:
+            self.stop_workers()
+        read = _merge(results[number] for number in sorted(results))
+        read.workers_used = 1 + len(workers)
+        return read
+
+    def _collect(self, results: dict[int, _ChunkRead], bar: Progress) -> None:
         finished = 0
-        while finished < len(workers):
+        while finished < len(self.workers):
             try:
-                message = results_queue.get(timeout=1.0)
+                message = self.results_queue.get(timeout=1.0)
             except queue.Empty:
-                _check_alive(workers)
+                _check_alive(self.workers)
                 continue
             if message is None:
                 finished += 1
@@ -536,17 +612,9 @@ def _read_in_parallel(
             else:
                 number, packed = message
                 results[number] = _unpack(packed)
-                bar.advance_to(units_done.value)
-        for worker in workers:
+                bar.advance_to(self.units_done.value)
+        for worker in self.workers:
             worker.join()
-    finally:
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-                worker.join()
-    read = _merge(results[number] for number in sorted(results))
-    read.workers_used = 1 + len(workers)
-    return read
 
 
 def _pack(chunk: _ChunkRead) -> tuple[_ChunkRead, list[tuple[str, ...]], list[Any]]:

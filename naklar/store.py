@@ -32,7 +32,8 @@ from .loading import (
     LoadedTree,
     LoadReport,
     OnError,
-    load_tree,
+    PendingLoad,
+    start_loading,
     warn_about_lost_floats,
 )
 from .model import (
@@ -101,6 +102,7 @@ class Store:
         include_hidden: bool = False,
         workers: int | None = None,
         progress: bool | None = None,
+        started: PendingLoad | None = None,
     ) -> LoadReport:
         """Build the table from every ``dict_file`` under ``root_dir`` and load the rows.
 
@@ -111,7 +113,9 @@ class Store:
         file changing) is refreshed instead (``autoload=True``), or opened as it
         is without scanning (``autoload=False``); the stored ``on_error`` and
         ``on_unsupported`` then apply. Any other difference reloads everything.
-        See :func:`naklar.experiment.initialise` for the parameters.
+        See :func:`naklar.experiment.initialise` for the parameters; ``started``
+        is a read that :func:`naklar.loading.start_loading` began with the same
+        arguments (the module API starts reading before SQLAlchemy is imported).
         """
         root = os.fspath(root_dir)
         parsed_decorators = parse_decorators(decorators)
@@ -127,6 +131,8 @@ class Store:
                 follow_symlinks,
                 include_hidden,
             ):
+                if started is not None:
+                    started.cancel()
                 self._adopt(record, parsed_decorators, root)
                 self._decorators = decorators
                 if not autoload:
@@ -134,19 +140,21 @@ class Store:
                 return self.refresh(
                     load_func=load_func, decorators=decorators, workers=workers, progress=progress
                 )
-        tree = load_tree(
-            root,
-            dict_file,
-            load_func or loader_for(dict_file),
-            decorators=parsed_decorators,
-            restrict_keys=restrict_keys,
-            on_error=on_error,
-            on_unsupported=on_unsupported,
-            follow_symlinks=follow_symlinks,
-            include_hidden=include_hidden,
-            workers=workers,
-            progress=progress,
-        )
+        if started is None:
+            started = start_loading(
+                root,
+                dict_file,
+                load_func or loader_for(dict_file),
+                decorators=parsed_decorators,
+                restrict_keys=restrict_keys,
+                on_error=on_error,
+                on_unsupported=on_unsupported,
+                follow_symlinks=follow_symlinks,
+                include_hidden=include_hidden,
+                workers=workers,
+                progress=progress,
+            )
+        tree = started.finish()
         specs = _column_specs(tree, parsed_decorators)
         table, model = build_model(self.table_name, specs, sa.MetaData())
         record = StoreRecord(

@@ -1,0 +1,55 @@
+"""Registering ``df.naklar`` as soon as pandas is imported, whenever that is.
+
+``import naklar`` does not import pandas itself (a load can start reading files
+while pandas and SQLAlchemy import). If pandas is already imported, the
+accessor is registered at once; otherwise a finder on ``sys.meta_path`` waits
+for the first ``import pandas``, lets it run, then registers the accessor and
+removes itself. Either way ``df.naklar`` works on any frame made after
+``import naklar``.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+from typing import Any
+
+__all__ = ["register_accessor_with_pandas"]
+
+
+def register_accessor_with_pandas() -> None:
+    """Register ``df.naklar`` now if pandas is imported, else right after it is."""
+    if "pandas" in sys.modules:
+        _register()
+    elif not any(isinstance(finder, _AfterPandasImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _AfterPandasImport())
+
+
+def _register() -> None:
+    from . import accessor  # noqa: F401 (registers on import)
+
+
+class _AfterPandasImport(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: wraps pandas' own loader to register the accessor after it."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname != "pandas":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)  # by the finders after this one
+        if spec is None or spec.loader is None:
+            return spec
+        run_pandas = spec.loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            run_pandas(module)
+            _register()
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec

@@ -1,0 +1,158 @@
+"""``import naklar`` is quick, ``df.naklar`` is always there, and loading reads while importing.
+
+Which modules a fresh interpreter imports can only be seen in a new process, so
+most tests here run a short script with the same interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from naklar import reading
+from naklar.loaders import load_json
+
+TWO_CORES = len(os.sched_getaffinity(0)) >= 2 if hasattr(os, "sched_getaffinity") else False
+
+
+def run_python(script: str) -> str:
+    """Run ``script`` in a new interpreter; its stdout, or the test fails with its stderr."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_import_naklar_imports_neither_pandas_nor_sqlalchemy() -> None:
+    loaded = run_python(
+        """
+        import sys
+        import naklar
+        from naklar import experiment
+        print(sorted(m for m in ('pandas', 'sqlalchemy', 'pyarrow') if m in sys.modules))
+        """
+    )
+    assert loaded == "[]"
+
+
+def test_the_accessor_is_there_when_pandas_is_imported_after_naklar() -> None:
+    selected = run_python(
+        """
+        import naklar
+        import pandas as pd
+        frame = pd.DataFrame({'C': [1, 2, 3], 'f1': [0.1, 0.9, 0.8]})
+        print(frame.naklar.select('C', f1__gt=0.5)['C'].tolist())
+        """
+    )
+    assert selected == "[2, 3]"
+
+
+def test_the_accessor_is_there_when_pandas_was_imported_first() -> None:
+    selected = run_python(
+        """
+        import pandas as pd
+        import naklar
+        print(pd.DataFrame({'C': [1, 2]}).naklar.select(C=2)['C'].tolist())
+        """
+    )
+    assert selected == "[2]"
+
+
+def test_registering_the_accessor_does_not_import_sqlalchemy() -> None:
+    loaded = run_python(
+        """
+        import sys
+        import naklar
+        import pandas as pd
+        print(hasattr(pd.DataFrame(), 'naklar'), 'sqlalchemy' in sys.modules)
+        """
+    )
+    assert loaded == "True False"
+
+
+def test_lazy_names_of_the_package_resolve() -> None:
+    import naklar
+
+    assert naklar.Store.__name__ == "Store"
+    assert callable(naklar.load) and callable(naklar.open)
+    assert naklar.LoadReport.__name__ == "LoadReport"
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        naklar.nothing  # noqa: B018
+
+
+def write_runs(root: Path, count: int) -> None:
+    for number in range(count):
+        run = root / str(number)
+        run.mkdir(parents=True)
+        (run / "conf.json").write_text(json.dumps({"i": number}))
+
+
+def test_initialise_starts_reading_before_sqlalchemy_is_imported(tmp_path: Path) -> None:
+    write_runs(tmp_path / "results", 20)
+    seen = run_python(
+        f"""
+        import sys
+        from naklar import experiment, reading
+        calls = []
+        original = reading.start_read
+        def start_read(*args, **kwargs):
+            calls.append((kwargs['start_workers_now'], 'sqlalchemy' in sys.modules))
+            return original(*args, **kwargs)
+        reading.start_read = start_read
+        import naklar.loading
+        naklar.loading.start_read = start_read
+        experiment.initialise({str(tmp_path / "results")!r}, dict_file='conf.json')
+        print(calls, experiment.report.loaded)
+        """
+    )
+    assert seen == "[(True, False)] 20"
+
+
+@pytest.mark.skipif(not TWO_CORES, reason="a worker needs a second core")
+def test_started_workers_read_before_finish_is_called(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    write_runs(root, 200)
+    options = reading.ReadOptions(str(root), "conf.json", load_json, {})
+
+    started = reading.start_read(options, workers=None, progress=False, start_workers_now=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _worker_running():
+        time.sleep(0.05)  # the worker exits once every chunk is read and sent
+    shutil.rmtree(root)  # anything read from now on would be missing
+    read = started.finish()
+
+    assert sorted(values["i"] for _, values in read.rows) == list(range(200))
+    assert read.workers_used == 2
+
+
+def _worker_running() -> Any:
+    return [child for child in multiprocessing.active_children() if child.is_alive()]
+
+
+@pytest.mark.skipif(not TWO_CORES, reason="a worker needs a second core")
+def test_a_cancelled_read_leaves_no_worker(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    write_runs(root, 200)
+    slow = reading.ReadOptions(str(root), "conf.json", _slow_load, {})
+
+    started = reading.start_read(slow, workers=None, progress=False, start_workers_now=True)
+    assert _worker_running()
+    started.cancel()
+
+    assert not _worker_running()
+
+
+def _slow_load(path: str) -> Any:
+    time.sleep(0.01)
+    return load_json(path)
