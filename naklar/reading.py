@@ -429,7 +429,7 @@ def start_read(
     progress: bool | None,
     start_workers_now: bool = False,
 ) -> StartedRead:
-    """Plan a read of the tree; with ``start_workers_now``, workers begin reading at once.
+    """Plan a read of the tree; with ``start_workers_now``, forked workers begin at once.
 
     The caller can then do other work (import SQLAlchemy and pandas) while the
     workers read, and call :meth:`StartedRead.finish` to join in.
@@ -467,9 +467,11 @@ class StartedRead:
         )
         self._pool: _WorkerPool | None = None
         if method is not None and len(self._chunks) >= 2:
-            start_now = workers is not None or start_workers_now
+            # Only a forked worker is cheap enough to start before knowing the read is long.
+            start_early = start_workers_now and method == "fork"
+            start_now = workers is not None or start_early
             self._pool = _WorkerPool(self._chunks, options, processes - 1, method, start_now)
-            if start_workers_now:
+            if start_early:
                 self._pool.start_workers()
 
     def finish(self) -> TreeRead:
