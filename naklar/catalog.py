@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from .bulk import bulk_insert
+from .bulk import bulk_insert, fetch_rows
 from .loaders import Loader
 from .model import ID_COLUMN, ColumnSpec, Decorator, column_spec
 from .reading import FileStamp
@@ -190,10 +190,10 @@ class Catalog:
     def read_runs(self, connection: sa.Connection) -> dict[str, tuple[int, int, int]]:
         """``settings path -> (naklar_id, size, mtime_ns)`` for every indexed run."""
         columns = self.runs.c
-        result = connection.execute(
-            sa.select(columns.settings_path, columns[ID_COLUMN], columns.size, columns.mtime_ns)
-        )
-        return {path: (run_id, size, mtime) for path, run_id, size, mtime in result}
+        selected = [columns.settings_path, columns[ID_COLUMN], columns.size, columns.mtime_ns]
+        # the driver's rows: a SQLAlchemy Row per run costs more than the query itself
+        rows = fetch_rows(connection, sa.select(*selected), [column.type for column in selected])
+        return {path: (run_id, size, mtime) for path, run_id, size, mtime in rows}
 
     def count_runs(self, connection: sa.Connection) -> int:
         count = connection.execute(sa.select(sa.func.count()).select_from(self.runs)).scalar()
