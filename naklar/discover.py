@@ -175,7 +175,8 @@ def scan_directory(
             found.problems.append(
                 (entry.path, f"could not be inspected: {error.strerror or error}")
             )
-    return [os.path.join(directory, name) for name in natural_sorted(subdirectories)]
+    prefix = os.path.join(directory, "")  # joined once: os.path.join per name costs more
+    return [prefix + name for name in natural_sorted(subdirectories)]
 
 
 def _not_listed(directory: str, error: OSError, found: Discovery) -> None:
@@ -185,8 +186,9 @@ def _not_listed(directory: str, error: OSError, found: Discovery) -> None:
 def natural_sorted(names: list[str]) -> list[str]:
     """``sorted(names, key=natural_key)``, faster for names that are plain numbers.
 
-    Run directories are often numbered; for those ``(int(name), name)`` gives the
-    same order without a regex split per name, which matters with 100,000.
+    Run directories are often numbered; for those, ordering by name and then
+    (stably) by value gives the same order without a regex split per name, which
+    matters with 100,000.
 
     >>> natural_sorted(['10', '2', '01', '1'])
     ['01', '1', '2', '10']
@@ -194,7 +196,7 @@ def natural_sorted(names: list[str]) -> list[str]:
     if len(names) < 2:  # most run directories are leaves
         return list(names)
     if all(name.isascii() and name.isdigit() for name in names):
-        return sorted(names, key=lambda name: (int(name), name))
+        return sorted(sorted(names), key=int)  # ties in value ('01', '1') stay by name
     return sorted(names, key=natural_key)
 
 
