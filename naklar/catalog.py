@@ -27,9 +27,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from .bulk import bulk_insert, fetch_rows
+from .discover import FileStamp
 from .loaders import Loader
 from .model import ID_COLUMN, ColumnSpec, Decorator, column_spec
-from .reading import FileStamp
 from .schema import Kind
 
 __all__ = [

@@ -26,8 +26,10 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = [
+    "FileStamp",
     "Discovery",
     "find_settings_files",
     "scan_directory",
@@ -52,6 +54,24 @@ def natural_key(name: str) -> tuple[list[str | int], str]:
         for index, part in enumerate(_DIGITS.split(name))
     ]
     return parts, name
+
+
+class FileStamp(NamedTuple):
+    """A settings file as the run index remembers it: path relative to the root."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+def stamp_file(path: str, prefix: int) -> FileStamp:
+    """``path``'s stamp; ``prefix`` is the length of the root's path with its separator."""
+    try:
+        status = os.stat(path)
+        size, mtime_ns = status.st_size, status.st_mtime_ns
+    except OSError:
+        size, mtime_ns = -1, -1  # vanished: reading it will say so
+    return FileStamp(path[prefix:].replace(os.sep, "/"), size, mtime_ns)
 
 
 @dataclass

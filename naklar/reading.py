@@ -26,11 +26,17 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from .discover import Discovery, find_settings_files, scan_directory
+from .discover import (
+    Discovery,
+    FileStamp,
+    find_settings_files,
+    scan_directory,
+    stamp_file,
+)
 from .errors import NaklarError, SettingsFileError
 from .loaders import Loader, read_settings
 from .model import Decorator
@@ -101,14 +107,6 @@ class RowView(dict[str, Any]):
             return self[name]
         except KeyError:
             raise AttributeError(name) from None
-
-
-class FileStamp(NamedTuple):
-    """A settings file as the run index remembers it: path relative to the root."""
-
-    path: str
-    size: int
-    mtime_ns: int
 
 
 @dataclass(frozen=True)
@@ -222,7 +220,7 @@ def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
             paths = found.paths
             _add_findings(chunk, found)
         if options.stat_only:
-            chunk.stamps += [_stamp(settings_path, options.prefix) for settings_path in paths]
+            chunk.stamps += [stamp_file(settings_path, options.prefix) for settings_path in paths]
             continue
         for settings_path in paths:
             if not _read_file(settings_path, options, chunk):
@@ -242,7 +240,7 @@ def _add_findings(chunk: _ChunkRead | TreeRead, found: Discovery) -> None:
 def _read_file(path: str, options: ReadOptions, chunk: _ChunkRead) -> bool:
     """Add one file's row (or its skip) to ``chunk``; ``False`` stops the chunk."""
     # stat before reading: a file rewritten meanwhile looks changed next refresh
-    stamp = _stamp(path, options.prefix)
+    stamp = stamp_file(path, options.prefix)
     try:
         settings = read_settings(path, options.load)
     except SettingsFileError as error:
@@ -258,15 +256,6 @@ def _read_file(path: str, options: ReadOptions, chunk: _ChunkRead) -> bool:
     chunk.rows.append((stamp.path.rpartition("/")[0] or ".", values))
     chunk.stamps.append(stamp)
     return True
-
-
-def _stamp(path: str, prefix: int) -> FileStamp:
-    try:
-        stat = os.stat(path)
-        size, mtime_ns = stat.st_size, stat.st_mtime_ns
-    except OSError:
-        size, mtime_ns = -1, -1  # vanished: reading it will say so
-    return FileStamp(path[prefix:].replace(os.sep, "/"), size, mtime_ns)
 
 
 def run_setters(settings: dict[str, Any], decorators: Mapping[str, Decorator]) -> dict[str, Any]:
