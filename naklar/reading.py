@@ -33,6 +33,7 @@ import numpy as np
 from .discover import (
     Discovery,
     FileStamp,
+    GuidedWalk,
     find_settings_files,
     scan_directory,
     stamp_file,
@@ -123,6 +124,9 @@ class ReadOptions:
     include_hidden: bool = False
     #: Only find and stat the files (a refresh's first pass); read none.
     stat_only: bool = False
+    #: With ``stat_only``: the indexed runs' directories and their recorded
+    #: ``dir_mtime_ns``, to walk with :class:`naklar.discover.GuidedWalk`.
+    indexed_dirs: Mapping[str, int | None] | None = None
 
     @functools.cached_property
     def prefix(self) -> int:
@@ -164,7 +168,8 @@ def plan_units(options: ReadOptions) -> tuple[list[Unit], Discovery]:
     Returns the units and what listing the split directories found besides
     settings files (unreadable entries, problems, directories not entered).
     With ``follow_symlinks`` the tree stays one unit, so symlink-loop detection
-    sees every directory.
+    sees every directory. An indexed run directory is not split: the guided walk
+    of its unit may spare it the listing.
     """
     planning = Discovery()
     units: list[Unit] = [(_TREE, options.root_dir)]
@@ -175,11 +180,16 @@ def plan_units(options: ReadOptions) -> tuple[list[Unit], Discovery]:
             break
         expanded: list[Unit] = []
         for unit in units:
-            expanded += _split(unit[1], options, planning) if unit[0] == _TREE else [unit]
+            expanded += _split(unit[1], options, planning) if _splits(unit, options) else [unit]
         if expanded == units:
             break
         units = expanded
     return units, planning
+
+
+def _splits(unit: Unit, options: ReadOptions) -> bool:
+    kind, path = unit
+    return kind == _TREE and (options.indexed_dirs is None or path not in options.indexed_dirs)
 
 
 def _split(directory: str, options: ReadOptions, planning: Discovery) -> list[Unit]:
@@ -205,6 +215,8 @@ def _chunks(units: list[Unit], processes: int) -> list[list[Unit]]:
 
 
 def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
+    if options.stat_only and options.indexed_dirs is not None:
+        return _restat_chunk(units, options, options.indexed_dirs)
     chunk = _ChunkRead()
     for kind, path in units:
         if kind == _FILE:
@@ -225,6 +237,23 @@ def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
         for settings_path in paths:
             if not _read_file(settings_path, options, chunk):
                 return chunk
+    return chunk
+
+
+def _restat_chunk(
+    units: list[Unit], options: ReadOptions, indexed_dirs: Mapping[str, int | None]
+) -> _ChunkRead:
+    """A refresh's stat pass over a chunk, guided by the run index."""
+    walk = GuidedWalk(options.dict_file, options.include_hidden, indexed_dirs, options.prefix)
+    found = Discovery()
+    for kind, path in units:
+        if kind == _FILE:
+            found.paths.append(path)
+            found.stamps.append(stamp_file(path, options.prefix))
+        else:
+            walk.walk(path, found)
+    chunk = _ChunkRead(stamps=found.stamps)
+    _add_findings(chunk, found)
     return chunk
 
 
