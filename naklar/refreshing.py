@@ -65,9 +65,7 @@ def compare_files(indexed: Mapping[str, IndexedRun], on_disk: Sequence[FileStamp
     (['b/conf.json'], [0])
     """
     changes = FileChanges()
-    present = set()
     for stamp in on_disk:
-        present.add(stamp.path)
         known = indexed.get(stamp.path)
         if known is None:
             changes.to_read.append(stamp)
@@ -78,7 +76,10 @@ def compare_files(indexed: Mapping[str, IndexedRun], on_disk: Sequence[FileStamp
             changes.unchanged += 1
             if known[3] != stamp.dir_mtime_ns:
                 changes.restamped[known[0]] = stamp
-    changes.removed_ids = [known[0] for path, known in indexed.items() if path not in present]
+    # paths on disk are distinct: when each indexed one was seen, none was removed
+    if changes.unchanged + len(changes.changed_ids) < len(indexed):
+        present = {stamp.path for stamp in on_disk}
+        changes.removed_ids = [known[0] for path, known in indexed.items() if path not in present]
     return changes
 
 
