@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from .model import DIR_COLUMN, ID_COLUMN, ColumnSpec
 from .schema import Kind, KindTally, coerce_to_kind
 
-__all__ = ["bulk_insert", "insert_settings_rows", "fetch_columns", "BATCH_ROWS"]
+__all__ = ["bulk_insert", "insert_settings_rows", "fetch_columns", "fetch_rows", "BATCH_ROWS"]
 
 #: Rows per ``executemany`` call: bounds the memory of the parameter lists.
 BATCH_ROWS = 20_000
@@ -166,6 +166,38 @@ def fetch_columns(
     the rows are then read from the DB-API cursor directly, and each column
     type's result processor maps over its column once.
     """
+    rows, processors = _fetch(connection, statement, types)
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * len(types)
+    for index, processor in enumerate(processors):
+        if processor is not None:
+            columns[index] = list(map(processor, columns[index]))
+    return columns
+
+
+def fetch_rows(
+    connection: sa.Connection,
+    statement: sa.Select[Any],
+    types: Sequence[sa.types.TypeEngine[Any]],
+) -> Sequence[Sequence[Any]]:
+    """Like :func:`fetch_columns`, row by row: the driver's tuples when no type converts."""
+    rows, processors = _fetch(connection, statement, types)
+    if all(processor is None for processor in processors):
+        return rows
+    return [
+        tuple(
+            value if processor is None else processor(value)
+            for processor, value in zip(processors, row, strict=True)
+        )
+        for row in rows
+    ]
+
+
+def _fetch(
+    connection: sa.Connection,
+    statement: sa.Select[Any],
+    types: Sequence[sa.types.TypeEngine[Any]],
+) -> tuple[Sequence[Sequence[Any]], list[Converter | None]]:
+    """The driver's rows and, per column, its type's result processor (if it has one)."""
     dialect = connection.dialect
     result = connection.execute(statement)
     try:
@@ -174,9 +206,8 @@ def fetch_columns(
         type_codes = [column[1] for column in result.cursor.description]
     finally:
         result.close()
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * len(types)
-    for index, (column_type, type_code) in enumerate(zip(types, type_codes, strict=True)):
-        processor = column_type.dialect_impl(dialect).result_processor(dialect, type_code)
-        if processor is not None:
-            columns[index] = list(map(processor, columns[index]))
-    return columns
+    processors: list[Converter | None] = [
+        column_type.dialect_impl(dialect).result_processor(dialect, type_code)
+        for column_type, type_code in zip(types, type_codes, strict=True)
+    ]
+    return rows, processors

@@ -5,7 +5,10 @@ Two naklar-owned tables live next to the experiment table ``<t>``:
 ``<t>_naklar_runs``
     The run index: per row (``naklar_id``) the settings file it came from, as a
     path relative to the root, with its size and ``mtime_ns``. A refresh re-reads
-    only files whose size or mtime changed.
+    only files whose size or mtime changed. ``dir_mtime_ns`` is the mtime of the
+    file's directory when a refresh last listed it as a quiet leaf (else NULL):
+    while it stays the same, the next refresh need not list that directory
+    (see :class:`naklar.discover.GuidedWalk`).
 ``<t>_naklar_meta``
     One JSON record (:class:`StoreRecord`): root directory, settings file name,
     load options, and per column its key, SQL name, attribute, kind and every
@@ -26,10 +29,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from .bulk import bulk_insert
+from .bulk import bulk_insert, fetch_rows
+from .discover import FileStamp
 from .loaders import Loader
 from .model import ID_COLUMN, ColumnSpec, Decorator, column_spec
-from .reading import FileStamp
 from .schema import Kind
 
 __all__ = [
@@ -41,11 +44,14 @@ __all__ = [
     "ordered_kinds",
 ]
 
-#: Bumped when the record's shape changes; an older record means a full reload.
-RECORD_FORMAT = 1
+#: Bumped when the record's (or the run index's) shape changes; an older record
+#: means a full reload.
+RECORD_FORMAT = 2
 _RECORD_NAME = "store"
 #: Rows per DELETE ... WHERE id IN (...), below every backend's parameter limit.
 _DELETE_BATCH = 500
+#: A run as the index holds it: ``(naklar_id, size, mtime_ns, dir_mtime_ns)``.
+IndexedRun = tuple[int, int, int, int | None]
 
 
 @dataclass
@@ -149,6 +155,7 @@ class Catalog:
             sa.Column("settings_path", text, nullable=False),
             sa.Column("size", sa.BigInteger, nullable=False),
             sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+            sa.Column("dir_mtime_ns", sa.BigInteger, nullable=True),
         )
         self.meta = sa.Table(
             f"{table_name}_naklar_meta",
@@ -183,17 +190,27 @@ class Catalog:
     def add_runs(
         self, connection: sa.Connection, ids: Sequence[int], stamps: Sequence[FileStamp]
     ) -> None:
-        names = [ID_COLUMN, "settings_path", "size", "mtime_ns"]
+        names = [ID_COLUMN, "settings_path", "size", "mtime_ns", "dir_mtime_ns"]
         rows = ((run_id, *stamp) for run_id, stamp in zip(ids, stamps, strict=True))
         bulk_insert(connection, self.runs, names, rows)
 
-    def read_runs(self, connection: sa.Connection) -> dict[str, tuple[int, int, int]]:
-        """``settings path -> (naklar_id, size, mtime_ns)`` for every indexed run."""
+    def restamp_runs(
+        self, connection: sa.Connection, ids: Sequence[int], stamps: Sequence[FileStamp]
+    ) -> None:
+        """Replace these runs' index rows (one UPDATE per row would be slow on MariaDB)."""
+        self.delete_runs(connection, ids)
+        self.add_runs(connection, ids, stamps)
+
+    def read_runs(self, connection: sa.Connection) -> dict[str, IndexedRun]:
+        """``settings path -> (naklar_id, size, mtime_ns, dir_mtime_ns)`` for every indexed run."""
         columns = self.runs.c
-        result = connection.execute(
-            sa.select(columns.settings_path, columns[ID_COLUMN], columns.size, columns.mtime_ns)
-        )
-        return {path: (run_id, size, mtime) for path, run_id, size, mtime in result}
+        names = ("settings_path", ID_COLUMN, "size", "mtime_ns", "dir_mtime_ns")
+        selected = [columns[name] for name in names]
+        # the driver's rows: a SQLAlchemy Row per run costs more than the query itself
+        rows = fetch_rows(connection, sa.select(*selected), [column.type for column in selected])
+        return {
+            path: (run_id, size, mtime, dir_mtime) for path, run_id, size, mtime, dir_mtime in rows
+        }
 
     def count_runs(self, connection: sa.Connection) -> int:
         count = connection.execute(sa.select(sa.func.count()).select_from(self.runs)).scalar()

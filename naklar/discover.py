@@ -18,6 +18,9 @@ Rules, so that every settings file is accounted for and the walk always ends:
   reported with its reason instead of being read (reading a FIFO would block);
 * a directory that vanishes or cannot be listed mid-walk is reported in
   :attr:`Discovery.problems` and the walk goes on.
+
+A refresh walks with :class:`GuidedWalk`, which finds the same files but does
+not list again the run directories the run index knows as *quiet leaves*.
 """
 
 from __future__ import annotations
@@ -25,11 +28,17 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = [
+    "FileStamp",
     "Discovery",
     "find_settings_files",
+    "GuidedWalk",
+    "RACY_MARGIN_NS",
     "scan_directory",
     "natural_key",
     "natural_sorted",
@@ -54,6 +63,29 @@ def natural_key(name: str) -> tuple[list[str | int], str]:
     return parts, name
 
 
+class FileStamp(NamedTuple):
+    """A settings file as the run index remembers it: path relative to the root.
+
+    ``dir_mtime_ns`` is its directory's mtime when a :class:`GuidedWalk` listed
+    that directory as a quiet leaf, else ``None``.
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    dir_mtime_ns: int | None = None
+
+
+def stamp_file(path: str, prefix: int, dir_mtime_ns: int | None = None) -> FileStamp:
+    """``path``'s stamp; ``prefix`` is the length of the root's path with its separator."""
+    try:
+        status = os.stat(path)
+        size, mtime_ns = status.st_size, status.st_mtime_ns
+    except OSError:
+        size, mtime_ns = -1, -1  # vanished: reading it will say so
+    return FileStamp(path[prefix:].replace(os.sep, "/"), size, mtime_ns, dir_mtime_ns)
+
+
 @dataclass
 class Discovery:
     """What a walk found.
@@ -69,6 +101,8 @@ class Discovery:
         ``(directory, reason)`` for directories that could not be listed.
     hidden, symlinked:
         Directories not entered because of ``include_hidden`` / ``follow_symlinks``.
+    stamps:
+        A :class:`GuidedWalk`'s stamps of ``paths``, in the same order.
     """
 
     paths: list[str] = field(default_factory=list)
@@ -76,6 +110,7 @@ class Discovery:
     problems: list[tuple[str, str]] = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)
     symlinked: list[str] = field(default_factory=list)
+    stamps: list[FileStamp] = field(default_factory=list)
 
     @property
     def files_found(self) -> int:
@@ -175,7 +210,101 @@ def scan_directory(
             found.problems.append(
                 (entry.path, f"could not be inspected: {error.strerror or error}")
             )
-    return [os.path.join(directory, name) for name in natural_sorted(subdirectories)]
+    prefix = os.path.join(directory, "")  # joined once: os.path.join per name costs more
+    return [prefix + name for name in natural_sorted(subdirectories)]
+
+
+#: A directory's mtime is recorded only when it is this much older than the
+#: listing: a change within the same timestamp tick would leave the mtime as it
+#: was (git's index calls such entries "racy").
+RACY_MARGIN_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class GuidedWalk:
+    """A refresh's walk (``follow_symlinks=False``): the run index spares it listings.
+
+    A *quiet leaf* is a directory whose listing had no subdirectory entries at all
+    (entered, hidden or symlinked) and nothing unreadable or uninspectable. POSIX
+    updates a directory's mtime whenever an entry is created, removed or renamed
+    in it, so while a quiet leaf keeps the mtime it had when it was listed, its
+    entries are the same: only its settings file needs a stat.
+
+    ``recorded`` maps each indexed run's directory (spelled as the walk spells
+    it) to its recorded ``dir_mtime_ns``, or ``None``. Such a directory is
+    stat'ed first: if its mtime is the recorded one it is not listed; otherwise
+    it is listed, and its settings file's stamp carries the mtime if the listing
+    shows a quiet leaf. Other directories (new runs, intermediate directories,
+    the root) are listed as :func:`find_settings_files` lists them. The files
+    found, their order and the problems reported are that function's.
+    """
+
+    dict_file: str
+    include_hidden: bool
+    recorded: Mapping[str, int | None]
+    prefix: int  # length of the root's path with its separator
+
+    def walk(self, directory: str, found: Discovery) -> None:
+        """Add every settings file under ``directory``, with its stamp, to ``found``."""
+        for path in self._visit(directory, found) or ():
+            self.walk(path, found)
+
+    def _visit(self, directory: str, found: Discovery) -> list[str] | None:
+        if directory not in self.recorded:
+            return self._list(directory, None, found)
+        try:  # before listing: a change made while listing then shows next time
+            mtime = os.stat(directory).st_mtime_ns
+        except OSError:
+            return self._list(directory, None, found)  # which reports the problem
+        if mtime == self.recorded[directory] and self._stat_settings_only(directory, mtime, found):
+            return []
+        return self._list(directory, mtime, found)
+
+    def _stat_settings_only(self, directory: str, mtime: int, found: Discovery) -> bool:
+        """Stamp the settings file of an unchanged quiet leaf; ``False`` if it must be listed."""
+        path = directory + os.sep + self.dict_file
+        try:
+            status = os.stat(path)
+        except OSError:
+            return False  # the listing says what became of it
+        if not stat.S_ISREG(status.st_mode):
+            return False
+        relative = path[self.prefix :].replace(os.sep, "/")
+        found.paths.append(path)
+        found.stamps.append(FileStamp(relative, status.st_size, status.st_mtime_ns, mtime))
+        return True
+
+    def _list(self, directory: str, mtime: int | None, found: Discovery) -> list[str] | None:
+        """List as the plain walk does; record ``mtime`` if ``directory`` is a quiet leaf."""
+        listed_at = time.time_ns()
+        before = _tally(found)
+        subdirectories = scan_directory(
+            directory,
+            self.dict_file,
+            follow_symlinks=False,
+            include_hidden=self.include_hidden,
+            found=found,
+        )
+        quiet = (
+            mtime is not None
+            and mtime <= listed_at - RACY_MARGIN_NS
+            and subdirectories == []
+            and _tally(found)[1:] == before[1:]  # nothing unreadable, hidden, symlinked, failing
+        )
+        for path in found.paths[before[0] :]:
+            found.stamps.append(stamp_file(path, self.prefix, mtime if quiet else None))
+        return subdirectories
+
+
+def _tally(found: Discovery) -> tuple[int, int, int, int, int]:
+    """How much ``found`` holds of each finding: paths first."""
+    return (
+        len(found.paths),
+        len(found.unreadable),
+        len(found.problems),
+        len(found.hidden),
+        len(found.symlinked),
+    )
 
 
 def _not_listed(directory: str, error: OSError, found: Discovery) -> None:
@@ -185,8 +314,9 @@ def _not_listed(directory: str, error: OSError, found: Discovery) -> None:
 def natural_sorted(names: list[str]) -> list[str]:
     """``sorted(names, key=natural_key)``, faster for names that are plain numbers.
 
-    Run directories are often numbered; for those ``(int(name), name)`` gives the
-    same order without a regex split per name, which matters with 100,000.
+    Run directories are often numbered; for those, ordering by name and then
+    (stably) by value gives the same order without a regex split per name, which
+    matters with 100,000.
 
     >>> natural_sorted(['10', '2', '01', '1'])
     ['01', '1', '2', '10']
@@ -194,7 +324,7 @@ def natural_sorted(names: list[str]) -> list[str]:
     if len(names) < 2:  # most run directories are leaves
         return list(names)
     if all(name.isascii() and name.isdigit() for name in names):
-        return sorted(names, key=lambda name: (int(name), name))
+        return sorted(sorted(names), key=int)  # ties in value ('01', '1') stay by name
     return sorted(names, key=natural_key)
 
 

@@ -26,12 +26,19 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from .decorator import Decorator
-from .discover import Discovery, find_settings_files, scan_directory
+from .discover import (
+    Discovery,
+    FileStamp,
+    GuidedWalk,
+    find_settings_files,
+    scan_directory,
+    stamp_file,
+)
 from .errors import NaklarError, SettingsFileError
 from .loaders import Loader, read_settings
 from .progress import Progress
@@ -105,14 +112,6 @@ class RowView(dict[str, Any]):
             raise AttributeError(name) from None
 
 
-class FileStamp(NamedTuple):
-    """A settings file as the run index remembers it: path relative to the root."""
-
-    path: str
-    size: int
-    mtime_ns: int
-
-
 @dataclass(frozen=True)
 class ReadOptions:
     """Everything a process needs to turn a settings file into a row."""
@@ -127,6 +126,9 @@ class ReadOptions:
     include_hidden: bool = False
     #: Only find and stat the files (a refresh's first pass); read none.
     stat_only: bool = False
+    #: With ``stat_only``: the indexed runs' directories and their recorded
+    #: ``dir_mtime_ns``, to walk with :class:`naklar.discover.GuidedWalk`.
+    indexed_dirs: Mapping[str, int | None] | None = None
 
     @functools.cached_property
     def prefix(self) -> int:
@@ -168,7 +170,8 @@ def plan_units(options: ReadOptions) -> tuple[list[Unit], Discovery]:
     Returns the units and what listing the split directories found besides
     settings files (unreadable entries, problems, directories not entered).
     With ``follow_symlinks`` the tree stays one unit, so symlink-loop detection
-    sees every directory.
+    sees every directory. An indexed run directory is not split: the guided walk
+    of its unit may spare it the listing.
     """
     planning = Discovery()
     units: list[Unit] = [(_TREE, options.root_dir)]
@@ -179,11 +182,16 @@ def plan_units(options: ReadOptions) -> tuple[list[Unit], Discovery]:
             break
         expanded: list[Unit] = []
         for unit in units:
-            expanded += _split(unit[1], options, planning) if unit[0] == _TREE else [unit]
+            expanded += _split(unit[1], options, planning) if _splits(unit, options) else [unit]
         if expanded == units:
             break
         units = expanded
     return units, planning
+
+
+def _splits(unit: Unit, options: ReadOptions) -> bool:
+    kind, path = unit
+    return kind == _TREE and (options.indexed_dirs is None or path not in options.indexed_dirs)
 
 
 def _split(directory: str, options: ReadOptions, planning: Discovery) -> list[Unit]:
@@ -209,6 +217,8 @@ def _chunks(units: list[Unit], processes: int) -> list[list[Unit]]:
 
 
 def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
+    if options.stat_only and options.indexed_dirs is not None:
+        return _restat_chunk(units, options, options.indexed_dirs)
     chunk = _ChunkRead()
     for kind, path in units:
         if kind == _FILE:
@@ -224,11 +234,28 @@ def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
             paths = found.paths
             _add_findings(chunk, found)
         if options.stat_only:
-            chunk.stamps += [_stamp(settings_path, options.prefix) for settings_path in paths]
+            chunk.stamps += [stamp_file(settings_path, options.prefix) for settings_path in paths]
             continue
         for settings_path in paths:
             if not _read_file(settings_path, options, chunk):
                 return chunk
+    return chunk
+
+
+def _restat_chunk(
+    units: list[Unit], options: ReadOptions, indexed_dirs: Mapping[str, int | None]
+) -> _ChunkRead:
+    """A refresh's stat pass over a chunk, guided by the run index."""
+    walk = GuidedWalk(options.dict_file, options.include_hidden, indexed_dirs, options.prefix)
+    found = Discovery()
+    for kind, path in units:
+        if kind == _FILE:
+            found.paths.append(path)
+            found.stamps.append(stamp_file(path, options.prefix))
+        else:
+            walk.walk(path, found)
+    chunk = _ChunkRead(stamps=found.stamps)
+    _add_findings(chunk, found)
     return chunk
 
 
@@ -244,7 +271,7 @@ def _add_findings(chunk: _ChunkRead | TreeRead, found: Discovery) -> None:
 def _read_file(path: str, options: ReadOptions, chunk: _ChunkRead) -> bool:
     """Add one file's row (or its skip) to ``chunk``; ``False`` stops the chunk."""
     # stat before reading: a file rewritten meanwhile looks changed next refresh
-    stamp = _stamp(path, options.prefix)
+    stamp = stamp_file(path, options.prefix)
     try:
         settings = read_settings(path, options.load)
     except SettingsFileError as error:
@@ -260,15 +287,6 @@ def _read_file(path: str, options: ReadOptions, chunk: _ChunkRead) -> bool:
     chunk.rows.append((stamp.path.rpartition("/")[0] or ".", values))
     chunk.stamps.append(stamp)
     return True
-
-
-def _stamp(path: str, prefix: int) -> FileStamp:
-    try:
-        stat = os.stat(path)
-        size, mtime_ns = stat.st_size, stat.st_mtime_ns
-    except OSError:
-        size, mtime_ns = -1, -1  # vanished: reading it will say so
-    return FileStamp(path[prefix:].replace(os.sep, "/"), size, mtime_ns)
 
 
 def run_setters(settings: dict[str, Any], decorators: Mapping[str, Decorator]) -> dict[str, Any]:

@@ -17,7 +17,14 @@ import sqlalchemy as sa
 from sqlalchemy.schema import CreateColumn
 
 from .bulk import insert_settings_rows
-from .catalog import ColumnRecord, StoreRecord, delete_ids, ordered_kinds, specs_from_record
+from .catalog import (
+    ColumnRecord,
+    IndexedRun,
+    StoreRecord,
+    delete_ids,
+    ordered_kinds,
+    specs_from_record,
+)
 from .errors import NoSettingsFilesError
 from .loaders import Loader, loader_for
 from .loading import LoadReport, RefreshCounts, Skipped, finish_load, warn_about_lost_floats
@@ -45,21 +52,20 @@ class FileChanges:
     changed_ids: dict[str, int] = field(default_factory=dict)  # settings path -> its old row
     removed_ids: list[int] = field(default_factory=list)  # rows whose file disappeared
     unchanged: int = 0
+    #: Unchanged files whose directory's recorded mtime changes: row -> new stamp.
+    restamped: dict[int, FileStamp] = field(default_factory=dict)
 
 
-def compare_files(
-    indexed: Mapping[str, tuple[int, int, int]], on_disk: Sequence[FileStamp]
-) -> FileChanges:
+def compare_files(indexed: Mapping[str, IndexedRun], on_disk: Sequence[FileStamp]) -> FileChanges:
     """Files are the same when path, size and ``mtime_ns`` are.
 
-    >>> changes = compare_files({'a/conf.json': (0, 10, 5)}, [FileStamp('b/conf.json', 3, 1)])
+    >>> indexed = {'a/conf.json': (0, 10, 5, None)}
+    >>> changes = compare_files(indexed, [FileStamp('b/conf.json', 3, 1)])
     >>> [stamp.path for stamp in changes.to_read], changes.removed_ids
     (['b/conf.json'], [0])
     """
     changes = FileChanges()
-    present = set()
     for stamp in on_disk:
-        present.add(stamp.path)
         known = indexed.get(stamp.path)
         if known is None:
             changes.to_read.append(stamp)
@@ -68,7 +74,12 @@ def compare_files(
             changes.changed_ids[stamp.path] = known[0]
         else:
             changes.unchanged += 1
-    changes.removed_ids = [known[0] for path, known in indexed.items() if path not in present]
+            if known[3] != stamp.dir_mtime_ns:
+                changes.restamped[known[0]] = stamp
+    # paths on disk are distinct: when each indexed one was seen, none was removed
+    if changes.unchanged + len(changes.changed_ids) < len(indexed):
+        present = {stamp.path for stamp in on_disk}
+        changes.removed_ids = [known[0] for path, known in indexed.items() if path not in present]
     return changes
 
 
@@ -122,6 +133,8 @@ def refresh_store(
             f"the store's root_dir {root!r} is not a directory any more; a store can be "
             f"opened without its tree, but refreshing needs it"
         )
+    with store.engine.connect() as connection:
+        indexed = store._catalog.read_runs(connection)
     options = ReadOptions(
         root,
         record.dict_file,
@@ -132,17 +145,18 @@ def refresh_store(
         follow_symlinks=record.follow_symlinks,
         include_hidden=record.include_hidden,
         stat_only=True,
+        # following symlinks, a directory's mtime does not tell about what it links to
+        indexed_dirs=None if record.follow_symlinks else _run_directories(root, indexed),
     )
     on_disk = read_tree(options, workers=workers, progress=progress)
-    with store.engine.connect() as connection:
-        indexed = store._catalog.read_runs(connection)
     changes = compare_files(indexed, on_disk.stamps)
     read = read_files(
         [os.path.join(root, stamp.path) for stamp in changes.to_read],
-        dataclasses.replace(options, stat_only=False),
+        dataclasses.replace(options, stat_only=False, indexed_dirs=None),
         workers=workers,
         progress=progress,
     )
+    _keep_directory_mtimes(read, changes.to_read)
     for key in record.dropped_keys:  # a key left out once stays out, as in a full load
         read.tally.kinds.pop(key, None)
         read.tally.unsupported.pop(key, None)
@@ -195,6 +209,8 @@ def refresh_store(
         store._catalog.delete_runs(connection, deleted)
         insert_settings_rows(connection, table, specs, read.rows, ids, kinds, tree.tally)
         store._catalog.add_runs(connection, ids, read.stamps)
+        restamped = changes.restamped
+        store._catalog.restamp_runs(connection, list(restamped), list(restamped.values()))
         store._catalog.write_record(connection, updated_record)
         count = store._catalog.count_runs(connection)
 
@@ -205,6 +221,26 @@ def refresh_store(
     report.changes = _refresh_counts(changes, read)
     store.table, store._model, store.report, store._record = table, model, report, updated_record
     return report
+
+
+def _run_directories(root: str, indexed: Mapping[str, IndexedRun]) -> dict[str, int | None]:
+    """Each indexed run's directory, spelled as the walk spells it, with its ``dir_mtime_ns``.
+
+    A settings file in the root is left out: the root is always listed.
+    """
+    prefix = os.path.join(root, "")
+    directories = {}
+    for path, run in indexed.items():
+        directory = path.rpartition("/")[0]
+        if directory:
+            directories[prefix + directory.replace("/", os.sep)] = run[3]
+    return directories
+
+
+def _keep_directory_mtimes(read: TreeRead, walked: Sequence[FileStamp]) -> None:
+    """Files read again keep the directory mtime their walk recorded (reading stats files only)."""
+    dir_mtimes = {stamp.path: stamp.dir_mtime_ns for stamp in walked}
+    read.stamps = [stamp._replace(dir_mtime_ns=dir_mtimes.get(stamp.path)) for stamp in read.stamps]
 
 
 def _reload(

@@ -42,3 +42,30 @@ def test_backend_reload_replaces_the_table(iris_store: naklar.Store, iris_tree: 
 
     assert iris_store.columns == ["naklar_dir", "i"]
     assert len(iris_store.select("i")) == 12
+
+
+def test_fetch_rows_converts_like_fetch_columns(any_engine: sa.Engine, table_name: str) -> None:
+    import datetime
+
+    from naklar.bulk import fetch_columns, fetch_rows
+
+    table = sa.Table(
+        table_name,
+        sa.MetaData(),
+        sa.Column("n", sa.Integer, primary_key=True),
+        sa.Column("at", sa.DateTime),
+    )
+    moments = [datetime.datetime(2024, 5, day, 12, 30) for day in (1, 2)]
+    statement = sa.select(table.c.n, table.c.at).order_by(table.c.n)
+    types = [table.c.n.type, table.c.at.type]
+    with any_engine.begin() as connection:
+        table.create(connection)
+        connection.execute(table.insert(), [{"n": 1, "at": moments[0]}, {"n": 2, "at": None}])
+        try:
+            rows = fetch_rows(connection, statement, types)
+            columns = fetch_columns(connection, statement, types)
+        finally:
+            table.drop(connection)
+
+    assert [tuple(row) for row in rows] == [(1, moments[0]), (2, None)]
+    assert [tuple(row) for row in rows] == list(zip(*columns, strict=True))
