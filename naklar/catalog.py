@@ -5,7 +5,7 @@ Two naklar-owned tables live next to the experiment table ``<t>``:
 ``<t>_naklar_runs``
     The run index: per row (``naklar_id``) the settings file it came from, as a
     path relative to the root, with its size and ``mtime_ns``. A refresh re-reads
-    only files whose size or mtime changed. ``dir_mtime_ns`` is the mtime of the
+    only files whose size or mtime changed. ``dir_ctime_ns`` is the ctime of the
     file's directory when a refresh last listed it as a quiet leaf (else NULL):
     while it stays the same, the next refresh need not list that directory
     (see :class:`naklar.discover.GuidedWalk`).
@@ -50,7 +50,7 @@ RECORD_FORMAT = 2
 _RECORD_NAME = "store"
 #: Rows per DELETE ... WHERE id IN (...), below every backend's parameter limit.
 _DELETE_BATCH = 500
-#: A run as the index holds it: ``(naklar_id, size, mtime_ns, dir_mtime_ns)``.
+#: A run as the index holds it: ``(naklar_id, size, mtime_ns, dir_ctime_ns)``.
 IndexedRun = tuple[int, int, int, int | None]
 
 
@@ -155,7 +155,7 @@ class Catalog:
             sa.Column("settings_path", text, nullable=False),
             sa.Column("size", sa.BigInteger, nullable=False),
             sa.Column("mtime_ns", sa.BigInteger, nullable=False),
-            sa.Column("dir_mtime_ns", sa.BigInteger, nullable=True),
+            sa.Column("dir_ctime_ns", sa.BigInteger, nullable=True),
         )
         self.meta = sa.Table(
             f"{table_name}_naklar_meta",
@@ -190,7 +190,7 @@ class Catalog:
     def add_runs(
         self, connection: sa.Connection, ids: Sequence[int], stamps: Sequence[FileStamp]
     ) -> None:
-        names = [ID_COLUMN, "settings_path", "size", "mtime_ns", "dir_mtime_ns"]
+        names = [ID_COLUMN, "settings_path", "size", "mtime_ns", "dir_ctime_ns"]
         rows = ((run_id, *stamp) for run_id, stamp in zip(ids, stamps, strict=True))
         bulk_insert(connection, self.runs, names, rows)
 
@@ -202,9 +202,9 @@ class Catalog:
         self.add_runs(connection, ids, stamps)
 
     def read_runs(self, connection: sa.Connection) -> dict[str, IndexedRun]:
-        """``settings path -> (naklar_id, size, mtime_ns, dir_mtime_ns)`` for every indexed run."""
+        """``settings path -> (naklar_id, size, mtime_ns, dir_ctime_ns)`` for every indexed run."""
         columns = self.runs.c
-        names = ("settings_path", ID_COLUMN, "size", "mtime_ns", "dir_mtime_ns")
+        names = ("settings_path", ID_COLUMN, "size", "mtime_ns", "dir_ctime_ns")
         selected = [columns[name] for name in names]
         # the driver's rows: a SQLAlchemy Row per run costs more than the query itself
         rows = fetch_rows(connection, sa.select(*selected), [column.type for column in selected])

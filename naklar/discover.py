@@ -66,24 +66,24 @@ def natural_key(name: str) -> tuple[list[str | int], str]:
 class FileStamp(NamedTuple):
     """A settings file as the run index remembers it: path relative to the root.
 
-    ``dir_mtime_ns`` is its directory's mtime when a :class:`GuidedWalk` listed
+    ``dir_ctime_ns`` is its directory's ctime when a :class:`GuidedWalk` listed
     that directory as a quiet leaf, else ``None``.
     """
 
     path: str
     size: int
     mtime_ns: int
-    dir_mtime_ns: int | None = None
+    dir_ctime_ns: int | None = None
 
 
-def stamp_file(path: str, prefix: int, dir_mtime_ns: int | None = None) -> FileStamp:
+def stamp_file(path: str, prefix: int, dir_ctime_ns: int | None = None) -> FileStamp:
     """``path``'s stamp; ``prefix`` is the length of the root's path with its separator."""
     try:
         status = os.stat(path)
         size, mtime_ns = status.st_size, status.st_mtime_ns
     except OSError:
         size, mtime_ns = -1, -1  # vanished: reading it will say so
-    return FileStamp(path[prefix:].replace(os.sep, "/"), size, mtime_ns, dir_mtime_ns)
+    return FileStamp(path[prefix:].replace(os.sep, "/"), size, mtime_ns, dir_ctime_ns)
 
 
 @dataclass
@@ -214,8 +214,8 @@ def scan_directory(
     return [prefix + name for name in natural_sorted(subdirectories)]
 
 
-#: A directory's mtime is recorded only when it is this much older than the
-#: listing: a change within the same timestamp tick would leave the mtime as it
+#: A directory's ctime is recorded only when it is this much older than the
+#: listing: a change within the same timestamp tick would leave the ctime as it
 #: was (git's index calls such entries "racy").
 RACY_MARGIN_NS = 2_000_000_000
 
@@ -226,14 +226,17 @@ class GuidedWalk:
 
     A *quiet leaf* is a directory whose listing had no subdirectory entries at all
     (entered, hidden or symlinked) and nothing unreadable or uninspectable. POSIX
-    updates a directory's mtime whenever an entry is created, removed or renamed
-    in it, so while a quiet leaf keeps the mtime it had when it was listed, its
-    entries are the same: only its settings file needs a stat.
+    updates a directory's ctime (with its mtime) whenever an entry is created,
+    removed or renamed in it, so while a quiet leaf keeps the ctime it had when
+    it was listed, its entries are the same: only its settings file needs a
+    stat. The ctime, not the mtime: it also moves when the directory's
+    permissions change or its mtime is set back (``touch -d``, ``tar``,
+    ``rsync -t``), and nothing can set it back.
 
     ``recorded`` maps each indexed run's directory (spelled as the walk spells
-    it) to its recorded ``dir_mtime_ns``, or ``None``. Such a directory is
-    stat'ed first: if its mtime is the recorded one it is not listed; otherwise
-    it is listed, and its settings file's stamp carries the mtime if the listing
+    it) to its recorded ``dir_ctime_ns``, or ``None``. Such a directory is
+    stat'ed first: if its ctime is the recorded one it is not listed; otherwise
+    it is listed, and its settings file's stamp carries the ctime if the listing
     shows a quiet leaf. Other directories (new runs, intermediate directories,
     the root) are listed as :func:`find_settings_files` lists them. The files
     found, their order and the problems reported are that function's.
@@ -253,14 +256,14 @@ class GuidedWalk:
         if directory not in self.recorded:
             return self._list(directory, None, found)
         try:  # before listing: a change made while listing then shows next time
-            mtime = os.stat(directory).st_mtime_ns
+            ctime = os.stat(directory).st_ctime_ns
         except OSError:
             return self._list(directory, None, found)  # which reports the problem
-        if mtime == self.recorded[directory] and self._stat_settings_only(directory, mtime, found):
+        if ctime == self.recorded[directory] and self._stat_settings_only(directory, ctime, found):
             return []
-        return self._list(directory, mtime, found)
+        return self._list(directory, ctime, found)
 
-    def _stat_settings_only(self, directory: str, mtime: int, found: Discovery) -> bool:
+    def _stat_settings_only(self, directory: str, ctime: int, found: Discovery) -> bool:
         """Stamp the settings file of an unchanged quiet leaf; ``False`` if it must be listed."""
         path = directory + os.sep + self.dict_file
         try:
@@ -271,11 +274,11 @@ class GuidedWalk:
             return False
         relative = path[self.prefix :].replace(os.sep, "/")
         found.paths.append(path)
-        found.stamps.append(FileStamp(relative, status.st_size, status.st_mtime_ns, mtime))
+        found.stamps.append(FileStamp(relative, status.st_size, status.st_mtime_ns, ctime))
         return True
 
-    def _list(self, directory: str, mtime: int | None, found: Discovery) -> list[str] | None:
-        """List as the plain walk does; record ``mtime`` if ``directory`` is a quiet leaf."""
+    def _list(self, directory: str, ctime: int | None, found: Discovery) -> list[str] | None:
+        """List as the plain walk does; record ``ctime`` if ``directory`` is a quiet leaf."""
         listed_at = time.time_ns()
         before = _tally(found)
         subdirectories = scan_directory(
@@ -286,13 +289,13 @@ class GuidedWalk:
             found=found,
         )
         quiet = (
-            mtime is not None
-            and mtime <= listed_at - RACY_MARGIN_NS
+            ctime is not None
+            and ctime <= listed_at - RACY_MARGIN_NS
             and subdirectories == []
             and _tally(found)[1:] == before[1:]  # nothing unreadable, hidden, symlinked, failing
         )
         for path in found.paths[before[0] :]:
-            found.stamps.append(stamp_file(path, self.prefix, mtime if quiet else None))
+            found.stamps.append(stamp_file(path, self.prefix, ctime if quiet else None))
         return subdirectories
 
 

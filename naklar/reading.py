@@ -127,7 +127,7 @@ class ReadOptions:
     #: Only find and stat the files (a refresh's first pass); read none.
     stat_only: bool = False
     #: With ``stat_only``: the indexed runs' directories and their recorded
-    #: ``dir_mtime_ns``, to walk with :class:`naklar.discover.GuidedWalk`.
+    #: ``dir_ctime_ns``, to walk with :class:`naklar.discover.GuidedWalk`.
     indexed_dirs: Mapping[str, int | None] | None = None
 
     @functools.cached_property

@@ -52,7 +52,7 @@ class FileChanges:
     changed_ids: dict[str, int] = field(default_factory=dict)  # settings path -> its old row
     removed_ids: list[int] = field(default_factory=list)  # rows whose file disappeared
     unchanged: int = 0
-    #: Unchanged files whose directory's recorded mtime changes: row -> new stamp.
+    #: Unchanged files whose directory's recorded ctime changes: row -> new stamp.
     restamped: dict[int, FileStamp] = field(default_factory=dict)
 
 
@@ -74,7 +74,7 @@ def compare_files(indexed: Mapping[str, IndexedRun], on_disk: Sequence[FileStamp
             changes.changed_ids[stamp.path] = known[0]
         else:
             changes.unchanged += 1
-            if known[3] != stamp.dir_mtime_ns:
+            if known[3] != stamp.dir_ctime_ns:
                 changes.restamped[known[0]] = stamp
     # paths on disk are distinct: when each indexed one was seen, none was removed
     if changes.unchanged + len(changes.changed_ids) < len(indexed):
@@ -145,7 +145,7 @@ def refresh_store(
         follow_symlinks=record.follow_symlinks,
         include_hidden=record.include_hidden,
         stat_only=True,
-        # following symlinks, a directory's mtime does not tell about what it links to
+        # following symlinks, a directory's ctime does not tell about what it links to
         indexed_dirs=None if record.follow_symlinks else _run_directories(root, indexed),
     )
     on_disk = read_tree(options, workers=workers, progress=progress)
@@ -156,7 +156,7 @@ def refresh_store(
         workers=workers,
         progress=progress,
     )
-    _keep_directory_mtimes(read, changes.to_read)
+    _keep_directory_ctimes(read, changes.to_read)
     for key in record.dropped_keys:  # a key left out once stays out, as in a full load
         read.tally.kinds.pop(key, None)
         read.tally.unsupported.pop(key, None)
@@ -224,7 +224,7 @@ def refresh_store(
 
 
 def _run_directories(root: str, indexed: Mapping[str, IndexedRun]) -> dict[str, int | None]:
-    """Each indexed run's directory, spelled as the walk spells it, with its ``dir_mtime_ns``.
+    """Each indexed run's directory, spelled as the walk spells it, with its ``dir_ctime_ns``.
 
     A settings file in the root is left out: the root is always listed.
     """
@@ -237,10 +237,10 @@ def _run_directories(root: str, indexed: Mapping[str, IndexedRun]) -> dict[str, 
     return directories
 
 
-def _keep_directory_mtimes(read: TreeRead, walked: Sequence[FileStamp]) -> None:
-    """Files read again keep the directory mtime their walk recorded (reading stats files only)."""
-    dir_mtimes = {stamp.path: stamp.dir_mtime_ns for stamp in walked}
-    read.stamps = [stamp._replace(dir_mtime_ns=dir_mtimes.get(stamp.path)) for stamp in read.stamps]
+def _keep_directory_ctimes(read: TreeRead, walked: Sequence[FileStamp]) -> None:
+    """Files read again keep the directory ctime their walk recorded (reading stats files only)."""
+    dir_ctimes = {stamp.path: stamp.dir_ctime_ns for stamp in walked}
+    read.stamps = [stamp._replace(dir_ctime_ns=dir_ctimes.get(stamp.path)) for stamp in read.stamps]
 
 
 def _reload(

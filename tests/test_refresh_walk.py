@@ -1,7 +1,7 @@
 """Refresh's stat pass lists only the directories that may have changed.
 
 A run directory listed as a *quiet leaf* (no subdirectory entries, nothing
-unreadable) keeps its mtime in the run index; while the mtime is unchanged the
+unreadable) keeps its ctime in the run index; while the ctime is unchanged the
 next refresh only stats its settings file. These tests check that the results
 are those of a full walk whatever changes, and count listings (``os.scandir``
 calls, with ``workers=1`` so that every listing happens in this process) to
@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 import naklar
-from naklar.discover import RACY_MARGIN_NS
+from naklar import discover
 
 RUNS = [f"run{i}" for i in range(5)]
 
@@ -34,15 +34,19 @@ def write_run(root: Path, directory: str, settings: dict[str, Any]) -> None:
     (run / "log.txt").write_text("done\n")
 
 
-def age(*directories: Path, seconds: float = 10) -> None:
-    """Date directories back, as if the runs had finished a while ago."""
-    past = time.time_ns() - int(seconds * 1e9)
-    for directory in directories:
-        os.utime(directory, ns=(past, past))
+#: The racy margin in these tests: longer than a coarse clock tick (at most 10 ms),
+#: far shorter than the real one, so that a test need not wait seconds.
+MARGIN_NS = 50_000_000
 
 
-def age_tree(root: Path) -> None:
-    age(*(Path(directory) for directory, _, _ in os.walk(root)))
+@pytest.fixture(autouse=True)
+def short_racy_margin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(discover, "RACY_MARGIN_NS", MARGIN_NS)
+
+
+def settle() -> None:
+    """Wait until what was just written is older than the racy margin (a ctime cannot be set)."""
+    time.sleep(2 * MARGIN_NS / 1e9)
 
 
 @pytest.fixture
@@ -50,7 +54,7 @@ def tree(tmp_path: Path) -> Path:
     root = tmp_path / "results"
     for i, name in enumerate(RUNS):
         write_run(root, name, {"i": i, "f1": i / 10, "kernel": "rbf"})
-    age_tree(root)
+    settle()
     return root
 
 
@@ -80,12 +84,12 @@ def listed_runs(listings: list[str], root: Path) -> list[str]:
     return sorted(os.path.relpath(path, root) for path in listings)
 
 
-def recorded_mtimes(store: naklar.Store) -> dict[str, int | None]:
-    """Run directory -> its ``dir_mtime_ns`` in the run index."""
+def recorded_ctimes(store: naklar.Store) -> dict[str, int | None]:
+    """Run directory -> its ``dir_ctime_ns`` in the run index."""
     runs = store._catalog.runs
     with store.engine.connect() as connection:
-        rows = connection.execute(sa.select(runs.c.settings_path, runs.c.dir_mtime_ns))
-        return {path.rpartition("/")[0]: mtime for path, mtime in rows}
+        rows = connection.execute(sa.select(runs.c.settings_path, runs.c.dir_ctime_ns))
+        return {path.rpartition("/")[0]: ctime for path, ctime in rows}
 
 
 def counts(report: naklar.LoadReport) -> tuple[int, int, int, int, int]:
@@ -100,18 +104,18 @@ def rows_by_dir(store: naklar.Store) -> dict[str, dict[str, Any]]:
     return {row.pop("naklar_dir"): row for row in records}
 
 
-def test_load_records_no_mtime_and_the_first_refresh_records_quiet_leaves(
+def test_load_records_no_ctime_and_the_first_refresh_records_quiet_leaves(
     store: naklar.Store, tree: Path, listed: list[str]
 ) -> None:
     store.load(tree, dict_file="conf.json")
-    assert recorded_mtimes(store) == dict.fromkeys(RUNS)
+    assert recorded_ctimes(store) == dict.fromkeys(RUNS)
     listed.clear()
 
     report = store.refresh(workers=1)
 
     assert counts(report) == (0, 0, 0, 5, 0)
     assert listed_runs(listed, tree) == [".", *RUNS]
-    assert recorded_mtimes(store) == {run: (tree / run).stat().st_mtime_ns for run in RUNS}
+    assert recorded_ctimes(store) == {run: (tree / run).stat().st_ctime_ns for run in RUNS}
 
 
 def test_the_second_refresh_does_not_list_quiet_leaves(
@@ -133,7 +137,7 @@ def test_a_settings_file_appearing_in_a_directory_that_had_none(
 ) -> None:
     (tree / "pending").mkdir()
     (tree / "pending" / "log.txt").write_text("running\n")
-    age_tree(tree)
+    settle()
     store.load(tree, dict_file="conf.json")
     store.refresh(workers=1)
 
@@ -155,8 +159,8 @@ def test_a_run_created_inside_a_quiet_leaf_is_found(
 
     assert counts(report) == (1, 0, 0, 5, 0)
     assert rows_by_dir(store)["run1/retry"] == {"i": 11, "f1": 0.5, "kernel": "poly"}
-    assert recorded_mtimes(store)["run1"] is None  # it has a subdirectory now
-    age(tree / "run1" / "retry")
+    assert recorded_ctimes(store)["run1"] is None  # it has a subdirectory now
+    settle()
     store.refresh(workers=1)  # records run1/retry, a new quiet leaf
     listed.clear()
     store.refresh(workers=1)
@@ -175,10 +179,10 @@ def test_a_deleted_settings_file_removes_its_run(store: naklar.Store, tree: Path
 
 
 @pytest.mark.parametrize("replacement", ["nothing", "dangling symlink", "directory"])
-def test_a_settings_file_replaced_while_its_directory_keeps_its_mtime(
-    store: naklar.Store, tree: Path, replacement: str
+def test_a_settings_file_replaced_while_its_directory_s_mtime_is_set_back(
+    store: naklar.Store, tree: Path, replacement: str, listed: list[str]
 ) -> None:
-    """As if in the same instant as the recorded mtime: the settings file's own stat notices.
+    """As ``rsync -t`` or ``tar`` would leave it: the ctime still moved, so it is listed.
 
     Compared with a store walking every directory (``follow_symlinks=True``, no
     symlinks in the tree): the same report, down to the files found.
@@ -187,8 +191,8 @@ def test_a_settings_file_replaced_while_its_directory_keeps_its_mtime(
     for each in (store, full):
         each.load(tree, dict_file="conf.json", follow_symlinks=each is full)
         each.refresh(workers=1)
-    recorded = recorded_mtimes(store)["run2"]
-    assert recorded is not None
+    assert recorded_ctimes(store)["run2"] is not None
+    old_mtime = (tree / "run2").stat().st_mtime_ns
 
     settings = tree / "run2" / "conf.json"
     settings.unlink()
@@ -196,11 +200,13 @@ def test_a_settings_file_replaced_while_its_directory_keeps_its_mtime(
         settings.symlink_to("gone.json")
     elif replacement == "directory":
         settings.mkdir()
-    os.utime(tree / "run2", ns=(recorded, recorded))
+    os.utime(tree / "run2", ns=(old_mtime, old_mtime))
+    listed.clear()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", naklar.NaklarWarning)  # for the unreadable entry
         report, full_report = store.refresh(workers=1), full.refresh(workers=1)
 
+    assert str(tree / "run2") in listed
     assert counts(report) == (0, 0, 1, 4, 0)
     assert report.files_found == (4 if replacement == "nothing" else 5)
     assert str(report) == str(full_report)
@@ -213,7 +219,7 @@ def test_a_settings_file_rewritten_in_place_with_the_same_size_is_read_again(
     store.load(tree, dict_file="conf.json")
     store.refresh(workers=1)
     settings = tree / "run3" / "conf.json"
-    directory_mtime = (tree / "run3").stat().st_mtime_ns
+    directory_ctime = (tree / "run3").stat().st_ctime_ns
     old_text = settings.read_text()
     new_text = json.dumps({"i": 3, "f1": 0.7, "kernel": "rbf"})
     assert len(new_text) == len(old_text)
@@ -222,23 +228,26 @@ def test_a_settings_file_rewritten_in_place_with_the_same_size_is_read_again(
         file.write(new_text)
     status = settings.stat()
     os.utime(settings, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000_000))
-    assert (tree / "run3").stat().st_mtime_ns == directory_mtime
+    assert (tree / "run3").stat().st_ctime_ns == directory_ctime
     listed.clear()
     report = store.refresh(workers=1)
 
     assert counts(report) == (0, 1, 0, 4, 0)
     assert rows_by_dir(store)["run3"] == {"i": 3, "f1": 0.7, "kernel": "rbf"}
     assert listed_runs(listed, tree) == ["."]
-    assert recorded_mtimes(store)["run3"] == directory_mtime  # kept for the next refresh
+    assert recorded_ctimes(store)["run3"] == directory_ctime  # kept for the next refresh
 
 
 def test_a_directory_changed_within_the_racy_margin_is_listed_again(
-    store: naklar.Store, tree: Path, listed: list[str]
+    store: naklar.Store, tree: Path, listed: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    age(tree / "run3", seconds=RACY_MARGIN_NS / 1e9 / 4)
+    monkeypatch.setattr(discover, "RACY_MARGIN_NS", 1_000_000_000)  # a stall must not pass it
+    time.sleep(1.1)  # the other runs are older than the margin
     store.load(tree, dict_file="conf.json")
+    (tree / "run3" / "notes.txt").write_text("changed just now\n")
     store.refresh(workers=1)
-    assert recorded_mtimes(store)["run3"] is None
+    assert recorded_ctimes(store)["run3"] is None
+    assert recorded_ctimes(store)["run2"] is not None
     listed.clear()
 
     store.refresh(workers=1)
@@ -246,12 +255,27 @@ def test_a_directory_changed_within_the_racy_margin_is_listed_again(
     assert listed_runs(listed, tree) == [".", "run3"]
 
 
+def test_a_directory_whose_permissions_changed_is_listed_again(
+    store: naklar.Store, tree: Path, listed: list[str]
+) -> None:
+    store.load(tree, dict_file="conf.json")
+    store.refresh(workers=1)
+    mtime = (tree / "run1").stat().st_mtime_ns
+
+    os.chmod(tree / "run1", 0o700)
+    assert (tree / "run1").stat().st_mtime_ns == mtime
+    listed.clear()
+    store.refresh(workers=1)
+
+    assert listed_runs(listed, tree) == [".", "run1"]
+
+
 def test_a_leaf_with_a_hidden_or_symlinked_subdirectory_is_not_quiet(
     store: naklar.Store, tree: Path, listed: list[str]
 ) -> None:
     (tree / "run0" / ".cache").mkdir()
     (tree / "run1" / "latest").symlink_to(tree / "run2", target_is_directory=True)
-    age_tree(tree)
+    settle()
     store.load(tree, dict_file="conf.json")
     store.refresh(workers=1)
     listed.clear()
@@ -259,8 +283,8 @@ def test_a_leaf_with_a_hidden_or_symlinked_subdirectory_is_not_quiet(
     report = store.refresh(workers=1)
 
     assert listed_runs(listed, tree) == [".", "run0", "run1"]
-    assert recorded_mtimes(store)["run0"] is None
-    assert recorded_mtimes(store)["run1"] is None
+    assert recorded_ctimes(store)["run0"] is None
+    assert recorded_ctimes(store)["run1"] is None
     assert counts(report) == (0, 0, 0, 5, 0)
 
 
@@ -269,14 +293,14 @@ def test_a_settings_file_written_in_a_run_s_existing_subdirectory_is_found(
     store: naklar.Store, tree: Path, subdirectory: str, include_hidden: bool
 ) -> None:
     (tree / "run0" / subdirectory).mkdir()
-    age_tree(tree)
+    settle()
     store.load(tree, dict_file="conf.json", include_hidden=include_hidden)
     store.refresh(workers=1)
-    run0_mtime = (tree / "run0").stat().st_mtime_ns
+    run0_ctime = (tree / "run0").stat().st_ctime_ns
 
     settings = {"i": 10, "f1": 1.0, "kernel": "rbf"}
     (tree / "run0" / subdirectory / "conf.json").write_text(json.dumps(settings))
-    assert (tree / "run0").stat().st_mtime_ns == run0_mtime  # only the subdirectory changed
+    assert (tree / "run0").stat().st_ctime_ns == run0_ctime  # only the subdirectory changed
     report = store.refresh(workers=1)
 
     assert counts(report) == (1, 0, 0, 5, 0)
@@ -293,7 +317,7 @@ def test_following_symlinks_lists_every_directory(
     store.refresh(workers=1)
 
     assert listed_runs(listed, tree) == [".", *RUNS]
-    assert recorded_mtimes(store) == dict.fromkeys(RUNS)
+    assert recorded_ctimes(store) == dict.fromkeys(RUNS)
 
 
 def test_a_store_of_an_older_format_is_loaded_again(store: naklar.Store, tree: Path) -> None:
@@ -344,7 +368,7 @@ def test_refresh_gives_what_a_full_walk_and_a_fresh_load_give(
         for follow, store in stores.items():
             store.load(tree, dict_file="conf.json", follow_symlinks=follow)
             store.refresh(workers=2)
-        assert None not in recorded_mtimes(stores[False]).values()
+        assert None not in recorded_ctimes(stores[False]).values()
 
         change_everything(tree)
         reports = {follow: store.refresh(workers=2) for follow, store in stores.items()}
