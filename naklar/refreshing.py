@@ -157,6 +157,7 @@ def refresh_store(
         progress=progress,
     )
     _keep_directory_ctimes(read, changes.to_read)
+    read.skipped += on_disk.skipped  # entries the walk found unreadable are skipped too
     for key in record.dropped_keys:  # a key left out once stays out, as in a full load
         read.tally.kinds.pop(key, None)
         read.tally.unsupported.pop(key, None)

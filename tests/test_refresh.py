@@ -114,6 +114,21 @@ def test_refresh_counts_an_unreadable_new_file_as_skipped(store: naklar.Store, t
     assert report.loaded + len(report.skipped) == report.files_found == 6
 
 
+def test_refresh_lists_a_settings_entry_the_walk_cannot_read(
+    store: naklar.Store, tree: Path
+) -> None:
+    (tree / "run9" / "conf.json").mkdir(parents=True)
+    with pytest.warns(naklar.NaklarWarning, match="1 of 6 settings files skipped"):
+        store.load(tree, dict_file="conf.json")
+
+    with pytest.warns(naklar.NaklarWarning, match="1 of 6 settings files skipped"):
+        report = store.refresh()
+
+    assert [entry.reason for entry in report.skipped] == ["is a directory, not a file"]
+    assert report.changes is not None and report.changes.skipped == 1
+    assert report.loaded + len(report.skipped) == report.files_found == 6
+
+
 def test_refresh_keeps_a_dropped_key_out(store: naklar.Store, tmp_path: Path) -> None:
     import pickle
 
