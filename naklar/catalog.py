@@ -166,12 +166,20 @@ class Catalog:
 
     def read_record(self, connection: sa.Connection) -> StoreRecord | None:
         """The stored record, or ``None`` when there is none (or an unreadable one)."""
+        text = self._record_text(connection)
+        return StoreRecord.from_json(text) if text is not None else None
+
+    def holds_older_record(self, connection: sa.Connection) -> bool:
+        """A record exists but was written in another format (by another naklar version)."""
+        text = self._record_text(connection)
+        return text is not None and StoreRecord.from_json(text) is None
+
+    def _record_text(self, connection: sa.Connection) -> str | None:
         if not sa.inspect(connection).has_table(self.meta.name):
             return None
-        text = connection.execute(
+        return connection.execute(
             sa.select(self.meta.c.value).where(self.meta.c.name == _RECORD_NAME)
         ).scalar()
-        return StoreRecord.from_json(text) if text is not None else None
 
     def write_record(self, connection: sa.Connection, record: StoreRecord) -> None:
         connection.execute(self.meta.delete().where(self.meta.c.name == _RECORD_NAME))

@@ -223,6 +223,13 @@ class Store:
         )
         with store.engine.connect() as connection:
             record = store._catalog.read_record(connection)
+            older = record is None and store._catalog.holds_older_record(connection)
+        if older:
+            raise NotInitialisedError(
+                f"the naklar store named {table_name!r} in {store.engine.url!r} was written "
+                f"by another version of naklar: load the tree again with initialise(root_dir) "
+                f"after connect(url)"
+            )
         if record is None:
             raise NotInitialisedError(
                 f"no naklar store named {table_name!r} in {store.engine.url!r}: load one "

@@ -330,6 +330,8 @@ def test_a_store_of_an_older_format_is_loaded_again(store: naklar.Store, tree: P
         older = json.dumps({**json.loads(text), "format": 1})
         connection.execute(meta.update().values(value=older))
 
+    with pytest.raises(naklar.NotInitialisedError, match="written by another version of naklar"):
+        naklar.Store.open(store.engine)
     report = naklar.Store(store.engine).load(tree, dict_file="conf.json")
 
     assert report.changes is None  # loaded, not refreshed
