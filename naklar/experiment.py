@@ -19,8 +19,7 @@ import os
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .decorator import parse_decorators
-from .loaders import Loader, loader_for
+from .loaders import Loader
 from .loading import LoadReport, OnError, start_loading
 
 if TYPE_CHECKING:
@@ -134,44 +133,29 @@ def initialise(
     """
     if engine_kwargs:
         connect(**engine_kwargs)
+    options: dict[str, Any] = {
+        "dict_file": dict_file,
+        "load_func": load_func,
+        "decorators": decorators,
+        "restrict_keys": restrict_keys,
+        "on_error": on_error,
+        "on_unsupported": on_unsupported,
+        "follow_symlinks": follow_symlinks,
+        "include_hidden": include_hidden,
+        "workers": workers,
+        "progress": progress,
+    }
     started = None
     if _store is None:
         # A new in-memory store: workers read files while SQLAlchemy and pandas import.
-        started = start_loading(
-            os.fspath(root_dir),
-            dict_file,
-            load_func or loader_for(dict_file),
-            decorators=parse_decorators(decorators),
-            restrict_keys=restrict_keys,
-            on_error=on_error,
-            on_unsupported=on_unsupported,
-            follow_symlinks=follow_symlinks,
-            include_hidden=include_hidden,
-            workers=workers,
-            progress=progress,
-            start_workers_now=True,
-        )
+        started = start_loading(os.fspath(root_dir), start_workers_now=True, **options)
     try:
         default = store()
     except BaseException:
         if started is not None:
             started.cancel()
         raise
-    return default.load(
-        root_dir,
-        autoload=autoload,
-        dict_file=dict_file,
-        load_func=load_func,
-        decorators=decorators,
-        restrict_keys=restrict_keys,
-        on_error=on_error,
-        on_unsupported=on_unsupported,
-        follow_symlinks=follow_symlinks,
-        include_hidden=include_hidden,
-        workers=workers,
-        progress=progress,
-        started=started,
-    )
+    return default.load(root_dir, autoload=autoload, started=started, **options)
 
 
 def open(  # noqa: A001 (the module API's counterpart of naklar.open)

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .columns import RESERVED_COLUMNS
-from .decorator import Decorator
+from .decorator import parse_decorators
 from .discover import natural_key
 from .errors import NoSettingsFilesError, SettingsFileError, UnsupportedValueError, warn
-from .loaders import Loader
+from .loaders import Loader, loader_for
 from .reading import (
     FileStamp,
     ReadOptions,
@@ -135,10 +135,10 @@ class LoadedTree:
 
 def start_loading(
     root_dir: str,
-    dict_file: str,
-    load: Loader,
     *,
-    decorators: Mapping[str, Decorator],
+    dict_file: str,
+    load_func: Loader | None,
+    decorators: Mapping[str, Any] | None,
     restrict_keys: Collection[str] | None = None,
     on_error: OnError = "warn",
     on_unsupported: OnError = "warn",
@@ -150,7 +150,8 @@ def start_loading(
 ) -> PendingLoad:
     """Check the arguments and begin reading every ``dict_file`` under ``root_dir``.
 
-    :meth:`PendingLoad.finish` returns the typed rows. ``start_workers_now``
+    The arguments are :meth:`naklar.Store.load`'s; :meth:`PendingLoad.finish`
+    returns the typed rows. ``start_workers_now``
     lets workers read while this process does something else first (see
     :func:`naklar.reading.start_read`); ``workers`` and ``progress`` are
     described in :func:`naklar.reading.read_tree`.
@@ -161,8 +162,8 @@ def start_loading(
     options = ReadOptions(
         root_dir,
         dict_file,
-        load,
-        decorators,
+        load_func or loader_for(dict_file),
+        parse_decorators(decorators),
         restrict_keys=keep_only(restrict_keys),
         raise_on_error=on_error == "raise",
         follow_symlinks=follow_symlinks,

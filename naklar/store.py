@@ -27,7 +27,7 @@ from .catalog import (
 from .errors import NaklarError, NotInitialisedError
 from .filters import parse_selection
 from .frames import DtypeBackend, frame_from_columns
-from .loaders import Loader, loader_for
+from .loaders import Loader
 from .loading import (
     LoadedTree,
     LoadReport,
@@ -143,9 +143,9 @@ class Store:
         if started is None:
             started = start_loading(
                 root,
-                dict_file,
-                load_func or loader_for(dict_file),
-                decorators=parsed_decorators,
+                dict_file=dict_file,
+                load_func=load_func,
+                decorators=decorators,
                 restrict_keys=restrict_keys,
                 on_error=on_error,
                 on_unsupported=on_unsupported,
