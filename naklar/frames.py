@@ -29,7 +29,14 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
-__all__ = ["DtypeBackend", "frame_from_columns", "dtype_for", "sql_type_for", "check_dtype_backend"]
+__all__ = [
+    "DtypeBackend",
+    "frame_from_columns",
+    "dtype_for",
+    "sql_type_for",
+    "check_dtype_backend",
+    "narrow_nullable",
+]
 
 DtypeBackend = Literal["numpy_nullable", "pyarrow"] | None
 
@@ -93,6 +100,26 @@ def _arrow_type(sql_type: sa.types.TypeEngine[Any]) -> pa.DataType:
     if isinstance(sql_type, sa.LargeBinary):
         return pa.binary()
     return pa.timestamp("us", tz="UTC" if sql_type.timezone else None)  # type: ignore[attr-defined]
+
+
+def narrow_nullable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nullable integer and boolean columns without missing values become ``int64`` and ``bool``.
+
+    The dtypes :func:`frame_from_columns` gives these rows: after rows are
+    selected from a larger frame, a column may have no missing value left.
+
+    >>> narrow_nullable(pd.DataFrame({'i': pd.array([1, 2], dtype='Int64')})).dtypes.tolist()
+    [dtype('int64')]
+    """
+    narrowed = {
+        name: _NARROWER[str(series.dtype)]
+        for name, series in frame.items()
+        if str(series.dtype) in _NARROWER and not series.hasnans
+    }
+    return frame.astype(narrowed) if narrowed else frame
+
+
+_NARROWER = {"Int64": "int64", "boolean": "bool"}
 
 
 def sql_type_for(series: pd.Series) -> sa.types.TypeEngine[Any]:

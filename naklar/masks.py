@@ -36,11 +36,13 @@ __all__ = ["frame_mask", "like_to_regex", "value_kind", "series_kind"]
 
 
 def frame_mask(
-    frame: pd.DataFrame, conditions: Iterable[sa.ColumnElement[bool]]
+    frame: pd.DataFrame, conditions: Iterable[sa.ColumnElement[bool]], *, like: bool = True
 ) -> np.ndarray[Any, np.dtype[np.bool_]]:
     """Rows of ``frame`` where every condition is true (not false, not unknown).
 
     Column references are looked up in ``frame`` by key (see :func:`column_key`).
+    ``like=False`` refuses LIKE-family operators with :class:`FilterError`, for
+    callers that must answer as SQLite does (its LIKE ignores ASCII case).
 
     >>> frame = pd.DataFrame({'C': [1.0, None, 3.0]})
     >>> frame_mask(frame, [sa.column('C') != 1])
@@ -48,7 +50,7 @@ def frame_mask(
     >>> frame_mask(frame, [sa.not_(sa.column('C') > 2)])
     array([ True, False, False])
     """
-    evaluator = _FrameEvaluator(frame)
+    evaluator = _FrameEvaluator(frame, like)
     mask = np.ones(len(frame), dtype=bool)
     for condition in conditions:
         mask &= evaluator.truth(condition).true
@@ -136,9 +138,10 @@ _COMBINE: dict[Any, Callable[[_Truth, _Truth], _Truth]] = {
 class _FrameEvaluator:
     """Evaluates a SQLAlchemy expression tree on one DataFrame."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, like: bool = True) -> None:
         self.frame = frame
         self.rows = len(frame)
+        self.like_allowed = like
 
     # truth-valued nodes
 
@@ -234,6 +237,8 @@ class _FrameEvaluator:
         return _Truth(true, unknown & ~true)
 
     def like(self, node: Any, op: Any, left: _Operand) -> _Truth:
+        if not self.like_allowed:
+            self.unsupported(node, "LIKE here (the database's LIKE may ignore case)")
         template, ignore_case = _LIKE_OPERATORS[op]
         right = _unwrap(node.right)
         if not isinstance(right, sa.BindParameter) or not isinstance(right.effective_value, str):

@@ -24,9 +24,9 @@ from .catalog import (
     ordered_kinds,
     specs_from_record,
 )
-from .errors import NaklarError, NotInitialisedError
+from .errors import FilterError, NaklarError, NotInitialisedError, UnknownColumnError
 from .filters import parse_selection
-from .frames import DtypeBackend, frame_from_columns
+from .frames import DtypeBackend, frame_from_columns, narrow_nullable
 from .loaders import Loader
 from .loading import (
     LoadedTree,
@@ -36,6 +36,7 @@ from .loading import (
     start_loading,
     warn_about_lost_floats,
 )
+from .masks import frame_mask
 from .model import (
     ID_COLUMN,
     ColumnSpec,
@@ -393,11 +394,12 @@ class Store:
     ) -> pd.DataFrame:
         if (
             self._snapshot is not None
-            and not conditions
             and dtype_backend is None
             and not any(map(_has_getter, specs))
         ):
-            return self._frame_through_snapshot(specs)
+            frame = self._frame_through_snapshot(specs, conditions)
+            if frame is not None:
+                return frame
         return self._frame_from_table(specs, conditions, dtype_backend)
 
     def _frame_from_table(
@@ -416,25 +418,50 @@ class Store:
             dtype_backend=dtype_backend,
         )
 
-    def _frame_through_snapshot(self, specs: list[ColumnSpec]) -> pd.DataFrame:
-        """Stored columns without filters: from the store's Arrow copy (see :mod:`naklar.snapshot`).
+    def _frame_through_snapshot(
+        self, specs: list[ColumnSpec], conditions: list[sa.ColumnElement[bool]]
+    ) -> pd.DataFrame | None:
+        """Stored columns from the store's Arrow copy (see :mod:`naklar.snapshot`), or ``None``.
 
-        Asking for every stored column reads the table and keeps the copy;
-        asking for fewer reads only those, unless a current copy exists.
+        Without filters, asking for every stored column reads the table and
+        keeps the copy. Filters are evaluated on a current copy when the frame
+        side answers them as SQLite does (no LIKE: SQLite's ignores ASCII case;
+        nothing :func:`~naklar.masks.frame_mask` cannot evaluate); otherwise,
+        and without a current copy, ``None`` sends the caller to the table.
         """
         assert self._snapshot is not None
+        stored = [spec for spec in self.E._naklar_columns.values() if not _has_getter(spec)]
+        if conditions:
+            return self._filtered_from_snapshot(specs, conditions, stored)
         names = [spec.name for spec in specs]
         frame = self._snapshot.read(self.engine, names)
         if frame is None:
-            stored = [spec for spec in self.E._naklar_columns.values() if not _has_getter(spec)]
             if {spec.name for spec in stored} != set(names):
-                return self._frame_from_table(specs, [])
+                return None
             whole = self._snapshot.take(
                 self.engine, lambda: self._frame_from_table(stored, [], by_name=True)
             )
             frame = whole[names]
         frame.columns = [spec.key for spec in specs]
         return frame
+
+    def _filtered_from_snapshot(
+        self,
+        specs: list[ColumnSpec],
+        conditions: list[sa.ColumnElement[bool]],
+        stored: list[ColumnSpec],
+    ) -> pd.DataFrame | None:
+        assert self._snapshot is not None
+        whole = self._snapshot.read(self.engine, [spec.name for spec in stored])
+        if whole is None:
+            return None
+        whole.columns = [spec.key for spec in stored]
+        try:
+            mask = frame_mask(whole, conditions, like=False)
+        except (FilterError, UnknownColumnError):
+            return None  # the database answers, or words the error
+        selected = whole.loc[mask, [spec.key for spec in specs]].reset_index(drop=True)
+        return narrow_nullable(selected)
 
 
 def _has_getter(spec: ColumnSpec) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 import naklar
 from naklar.snapshot import FrameSnapshot, snapshot_for
 from naklar.store import Store
+from tests import test_filters_property as filters_property
 from tests.trees import write_settings
 
 RUNS = {
@@ -79,7 +81,19 @@ def test_a_reopened_store_reads_its_frame_from_the_copy(
     pd.testing.assert_frame_equal(reopened.frame("f1", "C"), expected[["f1", "C"]])
 
 
-def test_filtered_frames_still_come_from_the_table(
+def test_filtered_frames_come_from_a_current_copy(
+    tree: Path, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = naklar.load(tree, url=url, dict_file="conf.json")
+    expected = store.frame("seed", "f1", C=2, seed__gt=0)
+    store.frame()
+    forbid_table_reads(store, monkeypatch)
+
+    pd.testing.assert_frame_equal(store.frame("seed", "f1", C=2, seed__gt=0), expected)
+    assert store.frame(store.E.f1 > 9).empty
+
+
+def test_like_filters_and_other_backends_come_from_the_table(
     tree: Path, url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = naklar.load(tree, url=url, dict_file="conf.json")
@@ -87,9 +101,31 @@ def test_filtered_frames_still_come_from_the_table(
     forbid_table_reads(store, monkeypatch)
 
     with pytest.raises(AssertionError, match="read from the table"):
-        store.frame(C=1)
+        store.frame(kernel__startswith="r")
     with pytest.raises(AssertionError, match="read from the table"):
         store.frame(dtype_backend="pyarrow")
+
+
+def test_like_answers_as_sqlite_does_after_a_copy(make_tree: Any, url: str) -> None:
+    tree = make_tree({"a": {"kernel": "rbf"}, "b": {"kernel": "RBF"}}, fmt="json")
+    store = naklar.load(tree, url=url, dict_file="conf.json")
+    store.frame()
+
+    assert store.frame("kernel", kernel__like="rbf")["kernel"].tolist() == ["rbf", "RBF"]
+
+
+def test_filtered_rows_get_the_dtypes_of_the_rows_selected(
+    make_tree: Any, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = {"a": {"n": 1, "ok": True}, "b": {"n": None, "ok": None}, "c": {"n": 3, "ok": False}}
+    store = naklar.load(make_tree(runs, fmt="json"), url=url, dict_file="conf.json")
+    assert store.frame().dtypes.astype(str).tolist() == ["string", "Int64", "boolean"]
+    forbid_table_reads(store, monkeypatch)
+
+    without_missing = store.frame(n__isnull=False)
+
+    assert without_missing.dtypes.astype(str).tolist() == ["string", "int64", "bool"]
+    assert without_missing["n"].tolist() == [1, 3]
 
 
 def test_a_column_subset_alone_keeps_no_copy(tree: Path, url: str) -> None:
@@ -254,3 +290,29 @@ def test_the_copy_equals_the_table_for_any_values(
     from_copy = naklar.open(url).frame()
 
     pd.testing.assert_frame_equal(from_copy, from_table, check_exact=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(runs=filters_property.RUNS.filter(filters_property.typed_keys), data=st.data())
+def test_filtered_frames_from_the_copy_equal_the_table_s(
+    runs: list[dict[str, Any]], data: Any
+) -> None:
+    keys = filters_property.typed_keys(runs)
+    expressions = st.lists(filters_property.expressions(keys), max_size=2)
+    specs = data.draw(expressions, label="expressions")
+    keywords = st.lists(st.one_of([filters_property.keyword(key) for key in keys]), max_size=2)
+    filters = dict(data.draw(keywords, label="filters"))
+    with tempfile.TemporaryDirectory() as directory:
+        filters_property.write_tree(Path(directory) / "runs", runs)
+        url = f"sqlite:///{directory}/store.db"
+        store = naklar.load(Path(directory) / "runs", url=url, dict_file="conf.json")
+        store.frame()  # takes the copy
+        from_table = naklar.open(url)
+        from_table._snapshot = None
+        conditions = [filters_property.build(store.E, spec) for spec in specs]
+        same_conditions = [filters_property.build(from_table.E, spec) for spec in specs]
+
+        expected = from_table.frame(*same_conditions, **filters)
+        pd.testing.assert_frame_equal(store.frame(*conditions, **filters), expected)
+        store.engine.dispose()
+        from_table.engine.dispose()
