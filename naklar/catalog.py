@@ -216,9 +216,7 @@ class Catalog:
         selected = [columns[name] for name in names]
         # the driver's rows: a SQLAlchemy Row per run costs more than the query itself
         rows = fetch_rows(connection, sa.select(*selected), [column.type for column in selected])
-        return {
-            path: (run_id, size, mtime, dir_mtime) for path, run_id, size, mtime, dir_mtime in rows
-        }
+        return {row[0]: tuple(row[1:]) for row in rows}
 
     def count_runs(self, connection: sa.Connection) -> int:
         count = connection.execute(sa.select(sa.func.count()).select_from(self.runs)).scalar()

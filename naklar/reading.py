@@ -660,7 +660,7 @@ def _unpack(packed: tuple[_ChunkRead, list[tuple[str, ...]], list[Any]]) -> _Chu
         (directory, dict(zip(key_tuples[number], values, strict=True)))
         for directory, number, values in packed_rows
     ]
-    chunk.stamps = [FileStamp(*stamp) for stamp in stamps]
+    chunk.stamps = list(map(FileStamp._make, stamps))
     return chunk
 
 

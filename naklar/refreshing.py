@@ -8,6 +8,7 @@ database for :meth:`naklar.Store.refresh`.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from .errors import NoSettingsFilesError
 from .loaders import Loader, loader_for
 from .loading import LoadReport, RefreshCounts, Skipped, finish_load, warn_about_lost_floats
 from .model import assign_names, build_model, parse_decorators
-from .reading import FileStamp, ReadOptions, TreeRead, keep_only, read_files, read_tree
+from .reading import FileStamp, ReadOptions, TreeRead, keep_only, read_files, start_read
 from .schema import KindTally, infer_column_kind
 
 if TYPE_CHECKING:
@@ -148,7 +149,10 @@ def refresh_store(
         # following symlinks, a directory's ctime does not tell about what it links to
         indexed_dirs=None if record.follow_symlinks else _run_directories(root, indexed),
     )
-    on_disk = read_tree(options, workers=workers, progress=progress)
+    walk = start_read(options, workers=workers, progress=progress, start_workers_now=True)
+    # The frame that usually follows a refresh needs pandas: import it while workers walk.
+    importlib.import_module(".frames", __package__)
+    on_disk = walk.finish()
     changes = compare_files(indexed, on_disk.stamps)
     read = read_files(
         [os.path.join(root, stamp.path) for stamp in changes.to_read],

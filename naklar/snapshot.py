@@ -25,10 +25,13 @@ long as the process, and other servers would need their own triggers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyarrow as pa
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 __all__ = ["FrameSnapshot", "snapshot_for"]
 
@@ -63,6 +66,8 @@ class FrameSnapshot:
                 or tuple(row[1:3]) != _state(connection, self.meta_table)
             ):
                 return None
+            import pyarrow as pa  # with pandas, only once a frame is asked for
+
             table = pa.ipc.open_stream(row[3]).read_all()
         if not set(names) <= set(table.column_names):
             return None
@@ -153,6 +158,8 @@ def _quote(name: str) -> str:
 
 
 def _to_ipc(frame: pd.DataFrame) -> pa.Buffer:
+    import pyarrow as pa
+
     table = pa.Table.from_pandas(frame, preserve_index=False)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -26,7 +25,6 @@ from .catalog import (
 )
 from .errors import FilterError, NaklarError, NotInitialisedError, UnknownColumnError
 from .filters import parse_selection
-from .frames import DtypeBackend, frame_from_columns, narrow_nullable
 from .loaders import Loader
 from .loading import (
     LoadedTree,
@@ -36,7 +34,6 @@ from .loading import (
     start_loading,
     warn_about_lost_floats,
 )
-from .masks import frame_mask
 from .model import (
     ID_COLUMN,
     ColumnSpec,
@@ -50,6 +47,15 @@ from .model import (
 from .refreshing import refresh_store
 from .schema import Kind
 from .snapshot import snapshot_for
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .frames import DtypeBackend
+
+# pandas is imported by the methods that make frames (through frames.py and
+# masks.py): opening and refreshing a store need only SQLAlchemy, and a refresh
+# imports pandas while its workers walk the tree.
 
 __all__ = ["Store", "load", "open_store", "DEFAULT_URL", "TABLE_NAME"]
 
@@ -410,6 +416,8 @@ class Store:
         by_name: bool = False,
     ) -> pd.DataFrame:
         """The frame read from the table, columns named by key (or by SQL name)."""
+        from .frames import frame_from_columns
+
         return frame_from_columns(
             self._values(specs, conditions),
             [spec.name if by_name else spec.key for spec in specs],
@@ -451,6 +459,9 @@ class Store:
         conditions: list[sa.ColumnElement[bool]],
         stored: list[ColumnSpec],
     ) -> pd.DataFrame | None:
+        from .frames import narrow_nullable
+        from .masks import frame_mask
+
         assert self._snapshot is not None
         whole = self._snapshot.read(self.engine, [spec.name for spec in stored])
         if whole is None:

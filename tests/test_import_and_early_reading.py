@@ -156,3 +156,27 @@ def test_a_cancelled_read_leaves_no_worker(tmp_path: Path) -> None:
 def _slow_load(path: str) -> Any:
     time.sleep(0.01)
     return load_json(path)
+
+
+def test_opening_a_store_leaves_pandas_to_the_first_frame(tmp_path: Path) -> None:
+    write_runs(tmp_path / "results", 3)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    loaded = run_python(
+        f"""
+        import sys
+        import naklar
+        naklar.load({str(tmp_path / "results")!r}, url={url!r}, dict_file='conf.json')
+        """
+    )
+    assert loaded == ""
+    seen = run_python(
+        f"""
+        import sys
+        from naklar import experiment
+        store = experiment.open({url!r})
+        print('pandas' in sys.modules, store.select('i', i=1))
+        experiment.refresh()  # imports pandas while workers walk: a frame usually follows
+        print('pandas' in sys.modules, experiment.frame()['i'].tolist())
+        """
+    )
+    assert seen.splitlines() == ["False [Row(i=1)]", "True [0, 1, 2]"]
