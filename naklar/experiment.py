@@ -15,10 +15,12 @@ current default store.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .gc_pause import gc_paused
 from .loaders import Loader
 from .loading import LoadReport, OnError, start_loading
 
@@ -72,6 +74,7 @@ def reset() -> None:
     _store = None
 
 
+@gc_paused()
 def initialise(
     root_dir: str | os.PathLike[str],
     autoload: bool = True,
@@ -151,6 +154,8 @@ def initialise(
         started = start_loading(os.fspath(root_dir), start_workers_now=True, **options)
     try:
         default = store()
+        if started is not None:  # frames need pandas: import it while workers read
+            importlib.import_module(".frames", __package__)
     except BaseException:
         if started is not None:
             started.cancel()

@@ -17,6 +17,7 @@ lambdas and closures work; where ``fork`` is not available the read is serial.
 from __future__ import annotations
 
 import functools
+import gc
 import multiprocessing
 import operator
 import os
@@ -719,6 +720,7 @@ def _worker(
     units_done: Any,
     results_queue: Any,
 ) -> None:
+    gc.disable()  # this process only reads, sends and exits: see naklar.gc_pause
     try:
         while (number := _claim(next_chunk)) < len(chunks):
             chunk = _read_chunk(chunks[number], options)

@@ -25,6 +25,7 @@ from .catalog import (
 )
 from .errors import FilterError, NaklarError, NotInitialisedError, UnknownColumnError
 from .filters import parse_selection
+from .gc_pause import gc_paused
 from .loaders import Loader
 from .loading import (
     LoadedTree,
@@ -94,6 +95,7 @@ class Store:
 
     # -- loading ------------------------------------------------------------
 
+    @gc_paused()
     def load(
         self,
         root_dir: str | os.PathLike[str],
@@ -246,6 +248,7 @@ class Store:
         store._decorators = decorators
         return store
 
+    @gc_paused()
     def refresh(
         self,
         *,
@@ -320,6 +323,7 @@ class Store:
         """Every key that is a column, ``naklar_dir`` first."""
         return list(self.E._naklar_columns)
 
+    @gc_paused()
     def select(
         self,
         *arguments: Any,
