@@ -89,6 +89,8 @@ class FrameSnapshot:
         with engine.connect() as connection:
             taken_at = _state(connection, self.meta_table)
         frame = read_frame()
+        if taken_at[0] is None:  # no counter (a record written without one): no copy
+            return frame
         data = _to_ipc(frame)
         if data.size > MAX_SNAPSHOT_BYTES:
             return frame

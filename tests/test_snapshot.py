@@ -316,3 +316,16 @@ def test_filtered_frames_from_the_copy_equal_the_table_s(
         pd.testing.assert_frame_equal(store.frame(*conditions, **filters), expected)
         store.engine.dispose()
         from_table.engine.dispose()
+
+
+def test_a_store_whose_counter_went_missing_gives_frames_without_a_copy(
+    tree: Path, url: str
+) -> None:
+    store = naklar.load(tree, url=url, dict_file="conf.json")
+    store.frame()
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        connection.execute("DELETE FROM experiment_naklar_meta WHERE name = 'generation'")
+        connection.execute("DELETE FROM experiment_naklar_frame")
+
+    assert naklar.open(url).frame()["C"].tolist() == [1] * 3 + [2] * 3
+    assert snapshot_rows(url) == []
