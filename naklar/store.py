@@ -358,7 +358,10 @@ class Store:
 
         Columns come in the order asked for (all columns, ``naklar_dir`` first, when
         none are), rows in the database's order; dtypes follow the column types
-        (see :mod:`naklar.frames`) and getters are applied.
+        (see :mod:`naklar.frames`) and getters are applied. In a SQLite file the
+        first full frame is also kept as an Arrow copy that later frames, filtered
+        ones included, are read from while the table is unchanged
+        (:mod:`naklar.snapshot`).
         """
         return self.select(*arguments, as_frame=True, dtype_backend=dtype_backend, **filters)
 
