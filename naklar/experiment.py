@@ -156,11 +156,11 @@ def initialise(
         default = store()
         if started is not None:  # frames need pandas: import it while workers read
             importlib.import_module(".frames", __package__)
+        return default.load(root_dir, autoload=autoload, started=started, **options)
     except BaseException:
-        if started is not None:
+        if started is not None:  # no worker may outlive a load that failed
             started.cancel()
         raise
-    return default.load(root_dir, autoload=autoload, started=started, **options)
 
 
 def open(  # noqa: A001 (the module API's counterpart of naklar.open)

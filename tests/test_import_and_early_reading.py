@@ -180,3 +180,21 @@ def test_opening_a_store_leaves_pandas_to_the_first_frame(tmp_path: Path) -> Non
         """
     )
     assert seen.splitlines() == ["False [Row(i=1)]", "True [0, 1, 2]"]
+
+
+@pytest.mark.skipif(not TWO_CORES, reason="a worker needs a second core")
+def test_a_load_that_fails_after_reading_began_leaves_no_worker(tmp_path: Path) -> None:
+    from naklar import experiment
+
+    root = tmp_path / "results"
+    write_runs(root, 200)
+
+    def refuse_seven(run: Any, value: Any) -> Any:
+        if value == 7:
+            raise RuntimeError("run 7 is broken")
+        return value
+
+    with pytest.raises(RuntimeError, match="run 7 is broken"):
+        experiment.initialise(root, dict_file="conf.json", decorators={"i": (None, refuse_seven)})
+
+    assert not _worker_running()
