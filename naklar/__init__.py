@@ -32,7 +32,8 @@ from .registration import register_accessor_with_pandas
 if TYPE_CHECKING:
     from .accessor import NaklarAccessor
     from .loading import LoadReport, Skipped
-    from .store import Store, load
+    from .starting import load
+    from .store import Store
     from .store import open_store as open  # noqa: A004, F401
 
 __version__ = "0.2.0"
@@ -58,7 +59,7 @@ __all__ = [
 #: Public name -> (submodule, attribute), imported on first access.
 _LAZY = {
     "Store": ("store", "Store"),
-    "load": ("store", "load"),
+    "load": ("starting", "load"),
     "open": ("store", "open_store"),
     "LoadReport": ("loading", "LoadReport"),
     "Skipped": ("loading", "Skipped"),

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .store import load
+from .starting import load
 
 __all__ = ["main"]
 

@@ -15,14 +15,14 @@ current default store.
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .gc_pause import gc_paused
 from .loaders import Loader
-from .loading import LoadReport, OnError, start_loading
+from .loading import LoadReport, OnError
+from .starting import load_into_new_store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,19 +148,10 @@ def initialise(
         "workers": workers,
         "progress": progress,
     }
-    started = None
-    if _store is None:
-        # A new in-memory store: workers read files while SQLAlchemy and pandas import.
-        started = start_loading(os.fspath(root_dir), start_workers_now=True, **options)
-    try:
-        default = store()
-        if started is not None:  # frames need pandas: import it while workers read
-            importlib.import_module(".frames", __package__)
-        return default.load(root_dir, autoload=autoload, started=started, **options)
-    except BaseException:
-        if started is not None:  # no worker may outlive a load that failed
-            started.cancel()
-        raise
+    if _store is None:  # a new in-memory store: read while SQLAlchemy and pandas import
+        _, report = load_into_new_store(store, root_dir, autoload=autoload, options=options)
+        return report
+    return _store.load(root_dir, autoload=autoload, **options)
 
 
 def open(  # noqa: A001 (the module API's counterpart of naklar.open)

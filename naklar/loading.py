@@ -136,9 +136,9 @@ class LoadedTree:
 def start_loading(
     root_dir: str,
     *,
-    dict_file: str,
-    load_func: Loader | None,
-    decorators: Mapping[str, Any] | None,
+    dict_file: str = "conf.pkl",
+    load_func: Loader | None = None,
+    decorators: Mapping[str, Any] | None = None,
     restrict_keys: Collection[str] | None = None,
     on_error: OnError = "warn",
     on_unsupported: OnError = "warn",

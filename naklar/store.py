@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 # masks.py): opening and refreshing a store need only SQLAlchemy, and a refresh
 # imports pandas while its workers walk the tree.
 
-__all__ = ["Store", "load", "open_store", "DEFAULT_URL", "TABLE_NAME"]
+__all__ = ["Store", "open_store", "DEFAULT_URL", "TABLE_NAME"]
 
 DEFAULT_URL = "sqlite://"
 TABLE_NAME = "experiment"
@@ -536,16 +536,3 @@ def open_store(
         store.frame(C=[1, 2])
     """
     return Store.open(url, table_name=table_name, decorators=decorators)
-
-
-def load(root_dir: str | os.PathLike[str], *, url: str | None = None, **options: Any) -> Store:
-    """Load a results tree into a new store and return it.
-
-    ::
-
-        store = naklar.load('results', dict_file='conf.json')
-        store.select('path', C=[1, 2])
-    """
-    store = Store(sa.create_engine(url) if url else None)
-    store.load(root_dir, **options)
-    return store

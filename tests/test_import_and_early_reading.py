@@ -98,22 +98,30 @@ def write_runs(root: Path, count: int) -> None:
         (run / "conf.json").write_text(json.dumps({"i": number}))
 
 
-def test_initialise_starts_reading_before_sqlalchemy_is_imported(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "load",
+    [
+        "experiment.initialise({root!r}, dict_file='conf.json'); report = experiment.report",
+        "report = naklar.load({root!r}, dict_file='conf.json').report",
+    ],
+)
+def test_a_load_into_a_new_store_reads_before_sqlalchemy_is_imported(
+    tmp_path: Path, load: str
+) -> None:
     write_runs(tmp_path / "results", 20)
     seen = run_python(
         f"""
         import sys
-        from naklar import experiment, reading
+        import naklar
+        from naklar import experiment, loading
         calls = []
-        original = reading.start_read
+        original = loading.start_read
         def start_read(*args, **kwargs):
             calls.append((kwargs['start_workers_now'], 'sqlalchemy' in sys.modules))
             return original(*args, **kwargs)
-        reading.start_read = start_read
-        import naklar.loading
-        naklar.loading.start_read = start_read
-        experiment.initialise({str(tmp_path / "results")!r}, dict_file='conf.json')
-        print(calls, experiment.report.loaded)
+        loading.start_read = start_read
+        {load.format(root=str(tmp_path / "results"))}
+        print(calls, report.loaded)
         """
     )
     assert seen == "[(True, False)] 20"

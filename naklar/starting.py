@@ -1,0 +1,74 @@
+"""Loading a tree into a new store, reading its files while SQLAlchemy and pandas import.
+
+``import naklar`` imports neither. A new in-memory store cannot already hold
+the tree, so its files can be read before the store exists: the walk is
+planned, a forked worker starts reading, and only then are the store
+(SQLAlchemy) and the frame machinery (pandas) imported. At 10,000 runs every
+file has been read by the time they are. :func:`naklar.experiment.initialise`
+and :func:`naklar.load` both start this way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .gc_pause import gc_paused
+from .loading import LoadReport, start_loading
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["load", "load_into_new_store"]
+
+
+def load_into_new_store(
+    make_store: Callable[[], Store],
+    root_dir: str | os.PathLike[str],
+    *,
+    autoload: bool = True,
+    options: dict[str, Any],
+) -> tuple[Store, LoadReport]:
+    """Start reading, then ``make_store()`` (an in-memory one), then load into it.
+
+    ``options`` are :meth:`naklar.Store.load`'s keyword arguments.
+    """
+    started = start_loading(os.fspath(root_dir), start_workers_now=True, **options)
+    try:
+        store = make_store()
+        importlib.import_module(".frames", __package__)  # frames need pandas: import it now
+        return store, store.load(root_dir, autoload=autoload, started=started, **options)
+    except BaseException:
+        started.cancel()  # no worker may outlive a load that failed
+        raise
+
+
+@gc_paused()
+def load(root_dir: str | os.PathLike[str], *, url: str | None = None, **options: Any) -> Store:
+    """Load a results tree into a new store and return it.
+
+    ``url`` is a database URL (a new in-memory SQLite database by default); the
+    other arguments are :meth:`naklar.Store.load`'s::
+
+        store = naklar.load('results', dict_file='conf.json')
+        store.select('path', C=[1, 2])
+    """
+    if url is not None:  # the database may hold this tree already: Store.load decides
+        import sqlalchemy as sa
+
+        from .store import Store
+
+        store = Store(sa.create_engine(url))
+        store.load(root_dir, **options)
+        return store
+    autoload = options.pop("autoload", True)
+    store, _ = load_into_new_store(_new_store, root_dir, autoload=autoload, options=options)
+    return store
+
+
+def _new_store() -> Store:
+    from .store import Store  # imports SQLAlchemy
+
+    return Store()
