@@ -161,7 +161,9 @@ def refresh_store(
         progress=progress,
     )
     _keep_directory_ctimes(read, changes.to_read)
-    read.skipped += on_disk.skipped  # entries the walk found unreadable are skipped too
+    # the walk's findings: unreadable entries are skipped too, and skips count out of every file
+    read.skipped += on_disk.skipped
+    read.files_found = on_disk.files_found
     for key in record.dropped_keys:  # a key left out once stays out, as in a full load
         read.tally.kinds.pop(key, None)
         read.tally.unsupported.pop(key, None)
@@ -171,7 +173,6 @@ def refresh_store(
     if stored_keys & set(read.tally.unsupported):
         return _reload(store, record, load_func, decorators, workers, progress, changes, read)
     report = LoadReport(store.root_dir or root, record.dict_file)
-    read.files_found = on_disk.files_found  # warnings count skips out of every file
     tree = finish_load(read, report, record.on_error, record.on_unsupported)  # type: ignore[arg-type]
     fixed = [key for key, deco in parsed_decorators.items() if deco.column is not None]
     merged = merge_columns(record.columns, tree.tally, fixed)
@@ -220,7 +221,6 @@ def refresh_store(
         count = store._catalog.count_runs(connection)
 
     warn_about_lost_floats(report, store.engine.dialect.name)
-    report.files_found = on_disk.files_found
     report.loaded = count
     report.walk_problems = [Skipped(path, reason) for path, reason in on_disk.walk_problems]
     report.changes = _refresh_counts(changes, read)
