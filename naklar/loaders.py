@@ -13,9 +13,7 @@ import json
 import os
 import pickle
 from collections.abc import Callable, Mapping
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .errors import NaklarError, SettingsFileError
 
@@ -29,6 +27,9 @@ __all__ = [
     "read_settings",
     "describe_error",
 ]
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Loader = Callable[[str], Mapping[str, Any]]
 
@@ -66,6 +67,7 @@ def load_joblib(path: str) -> dict[str, Any]:
     memory map is closed, so nothing stays open once the dict is returned.
     """
     import joblib
+    import numpy as np
 
     settings = joblib.load(path, mmap_mode="r")
     if not isinstance(settings, Mapping):

@@ -23,13 +23,12 @@ import operator
 import os
 import pickle
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from .decorator import Decorator
 from .discover import (
@@ -86,18 +85,34 @@ ShapePlan = tuple[
 # known from the class alone: the per-value work of the common case is one
 # dictionary lookup. Anything else goes through ``schema.normalise_value``;
 # tests/test_parallel.py checks both paths agree.
+ClassRule = tuple[Kind | None, Callable[[Any], Any] | None]
 _IDENTITY: Callable[[Any], Any] | None = None
-_BY_CLASS: dict[type, tuple[Kind | None, Callable[[Any], Any] | None]] = {
+_BY_CLASS: dict[type, ClassRule] = {
     type(None): (None, _IDENTITY),
     bool: (Kind.BOOLEAN, _IDENTITY),
     int: (Kind.INTEGER, _IDENTITY),
     float: (Kind.FLOAT, _IDENTITY),
     str: (Kind.STRING, _IDENTITY),
-    np.bool_: (Kind.BOOLEAN, bool),
-    **{cls: (Kind.INTEGER, int) for cls in (np.int8, np.int16, np.int32, np.int64)},
-    **{cls: (Kind.INTEGER, int) for cls in (np.uint8, np.uint16, np.uint32, np.uint64)},
-    **{cls: (Kind.FLOAT, float) for cls in (np.float16, np.float32, np.float64)},
 }
+
+
+def _class_rule(cls: type) -> ClassRule | None:
+    """How values of ``cls`` are stored, if the class alone says so.
+
+    numpy's scalar classes join the table once numpy is imported: nothing here
+    imports it, so reading JSON never does.
+    """
+    rule = _BY_CLASS.get(cls)
+    numpy = sys.modules.get("numpy")
+    if rule is None and numpy is not None and numpy.bool_ not in _BY_CLASS:
+        integers = (numpy.int8, numpy.int16, numpy.int32, numpy.int64)
+        unsigned = (numpy.uint8, numpy.uint16, numpy.uint32, numpy.uint64)
+        floats = (numpy.float16, numpy.float32, numpy.float64)
+        _BY_CLASS[numpy.bool_] = (Kind.BOOLEAN, bool)
+        _BY_CLASS.update({number: (Kind.INTEGER, int) for number in integers + unsigned})
+        _BY_CLASS.update({number: (Kind.FLOAT, float) for number in floats})
+        rule = _BY_CLASS.get(cls)
+    return rule
 
 
 class RowView(dict[str, Any]):
@@ -350,7 +365,7 @@ def _plan_for(shape: Shape) -> ShapePlan | None:
     for key, cls in zip(*shape, strict=True):
         if key.__class__ is not str:
             return None
-        known = _BY_CLASS.get(cls)
+        known = _class_rule(cls)
         if known is None:
             slow_keys.append(key)
             continue
@@ -396,7 +411,7 @@ def _merge(chunks: Iterator[_ChunkRead]) -> TreeRead:
         read.symlinked += chunk.symlinked
         for keys, classes in chunk.fast_shapes:  # the other rows went through the tally
             for key, cls in zip(keys, classes, strict=True):
-                known = _BY_CLASS.get(cls)
+                known = _class_rule(cls)
                 if known is None:
                     continue  # normalised one by one: the tally has its kind
                 seen = kinds.setdefault(key, set())

@@ -57,11 +57,13 @@ import decimal
 import enum
 import json
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "Kind",
@@ -112,6 +114,7 @@ def normalise_value(value: Any) -> tuple[Kind | None, Any] | Unsupported:
 
     ``kind`` is ``None`` for a missing value (``None``, ``NaT``).
 
+    >>> import numpy as np
     >>> normalise_value(np.float64(0.5))
     (<Kind.FLOAT: 'Float'>, 0.5)
     >>> normalise_value([1, 2])
@@ -121,18 +124,19 @@ def normalise_value(value: Any) -> tuple[Kind | None, Any] | Unsupported:
     >>> normalise_value(np.zeros(3))
     Unsupported(ndarray)
     """
+    value = python_scalar(value)
     if value is None:
         return None, None
     # bool first: bool is a subclass of int, but here it is its own kind.
-    if isinstance(value, (bool, np.bool_)):
-        return Kind.BOOLEAN, bool(value)
-    if isinstance(value, (int, np.integer)):
+    if isinstance(value, bool):
+        return Kind.BOOLEAN, value
+    if isinstance(value, int):
         return _normalise_int(int(value))
-    if isinstance(value, (float, np.floating)):
+    if isinstance(value, float):
         return Kind.FLOAT, float(value)
     if isinstance(value, str):
         return Kind.STRING, str(value)  # str() turns numpy.str_ into str
-    if isinstance(value, (dt.date, np.datetime64)):
+    if isinstance(value, dt.date):
         return _normalise_temporal(value)
     if isinstance(value, decimal.Decimal):
         return Kind.STRING, str(value)
@@ -146,17 +150,34 @@ def normalise_value(value: Any) -> tuple[Kind | None, Any] | Unsupported:
     return Unsupported(type(value).__name__)
 
 
+def python_scalar(value: Any) -> Any:
+    """A numpy boolean, integer, float or datetime64 as the Python value it holds.
+
+    Anything else comes back as it is (``numpy.str_`` is a ``str`` already).
+    ``NaT`` becomes ``None``. numpy is not imported for this: no value can be
+    a numpy object before numpy is, and reading JSON needs no numpy at all.
+    """
+    numpy = sys.modules.get("numpy")
+    if numpy is None or not isinstance(value, numpy.generic):
+        return value
+    if isinstance(value, numpy.bool_):
+        return bool(value)
+    if isinstance(value, numpy.integer):
+        return int(value)
+    if isinstance(value, numpy.floating):
+        return float(value)
+    if isinstance(value, numpy.datetime64):
+        return None if numpy.isnat(value) else _datetime64_to_python(value)
+    return value
+
+
 def _normalise_int(value: int) -> tuple[Kind, Any]:
     if INT64_MIN <= value <= INT64_MAX:
         return Kind.INTEGER, value
     return Kind.STRING, str(value)  # no SQL integer type holds it
 
 
-def _normalise_temporal(value: dt.date | np.datetime64) -> tuple[Kind | None, Any]:
-    if isinstance(value, np.datetime64):
-        if np.isnat(value):
-            return None, None
-        return Kind.DATETIME, _datetime64_to_python(value)
+def _normalise_temporal(value: dt.date) -> tuple[Kind | None, Any]:
     if not isinstance(value, dt.datetime):
         return Kind.DATE, dt.date(value.year, value.month, value.day)
     if value != value:  # pandas.NaT is a datetime that equals nothing
@@ -169,7 +190,7 @@ def _normalise_temporal(value: dt.date | np.datetime64) -> tuple[Kind | None, An
 
 
 def _datetime64_to_python(value: np.datetime64) -> dt.datetime:
-    microseconds = value.astype("datetime64[us]").astype(np.int64)
+    microseconds = value.astype("datetime64[us]").astype("int64")
     return dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=int(microseconds))
 
 
@@ -183,8 +204,9 @@ def changed_form(value: Any) -> str | None:
     """
     if isinstance(value, decimal.Decimal):
         return DECIMAL_NOTE
-    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-        if not INT64_MIN <= int(value) <= INT64_MAX:
+    value = python_scalar(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not INT64_MIN <= value <= INT64_MAX:
             return BIG_INT_NOTE
     return None
 
@@ -197,8 +219,7 @@ def _jsonable(value: Any) -> Any:
         return sorted((_jsonable(item) for item in value), key=repr)
     if isinstance(value, (list, tuple)):
         return [_jsonable(item) for item in value]
-    if isinstance(value, np.generic):
-        return value.item()
+    value = python_scalar(value)
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):

@@ -34,16 +34,57 @@ def run_python(script: str) -> str:
     return done.stdout.strip()
 
 
-def test_import_naklar_imports_neither_pandas_nor_sqlalchemy() -> None:
+def test_import_naklar_imports_neither_pandas_nor_sqlalchemy_nor_numpy() -> None:
     loaded = run_python(
         """
         import sys
         import naklar
         from naklar import experiment
-        print(sorted(m for m in ('pandas', 'sqlalchemy', 'pyarrow') if m in sys.modules))
+        print(sorted(m for m in ('pandas', 'sqlalchemy', 'pyarrow', 'numpy') if m in sys.modules))
         """
     )
     assert loaded == "[]"
+
+
+def test_reading_json_imports_no_numpy(tmp_path: Path) -> None:
+    write_runs(tmp_path / "results", 5)
+    seen = run_python(
+        f"""
+        import sys
+        from naklar.loading import start_loading
+        tree = start_loading({str(tmp_path / "results")!r}, dict_file='conf.json',
+                             workers=1).finish()
+        print(len(tree.rows), 'numpy' in sys.modules)
+        """
+    )
+    assert seen == "5 False"
+
+
+def test_numpy_scalars_are_typed_when_unpickling_imports_numpy(tmp_path: Path) -> None:
+    import pickle
+
+    import numpy as np
+
+    run = tmp_path / "results" / "0"
+    run.mkdir(parents=True)
+    settings = {"n": np.int32(3), "u": np.uint64(2**63 + 1), "x": np.float32(0.5)}
+    settings |= {"ok": np.bool_(True), "when": np.datetime64("2020-01-02T03:04:05")}
+    (run / "conf.pkl").write_bytes(pickle.dumps(settings))
+    seen = run_python(
+        f"""
+        import sys
+        from naklar.loading import start_loading
+        print('numpy' in sys.modules)
+        tree = start_loading({str(tmp_path / "results")!r}, workers=1).finish()
+        print({{key: kind.value for key, kind in tree.kinds.items()}})
+        print([(key, type(value).__name__) for key, value in tree.rows[0][1].items()])
+        """
+    )
+    assert seen.splitlines() == [
+        "False",
+        "{'n': 'Integer', 'u': 'String', 'x': 'Float', 'ok': 'Boolean', 'when': 'DateTime'}",
+        "[('n', 'int'), ('u', 'str'), ('x', 'float'), ('ok', 'bool'), ('when', 'datetime')]",
+    ]
 
 
 def test_the_accessor_is_there_when_pandas_is_imported_after_naklar() -> None:
