@@ -124,6 +124,7 @@ def find_settings_files(
     *,
     follow_symlinks: bool = False,
     include_hidden: bool = False,
+    found: Discovery | None = None,
 ) -> Discovery:
     """Return every ``dict_file`` under ``root_dir`` (the root included).
 
@@ -139,11 +140,13 @@ def find_settings_files(
     include_hidden:
         Descend into directories whose name starts with ``.`` (``.git``,
         ``.ipynb_checkpoints``). Off by default.
+    found:
+        Add to this discovery (and return it) instead of a new one.
 
     Directories that vanish or cannot be listed during the walk are reported in
     :attr:`Discovery.problems` instead of stopping it.
     """
-    found = Discovery()
+    found = found if found is not None else Discovery()
     visited: set[tuple[int, int]] = set()
     _walk(root_dir, dict_file, follow_symlinks, include_hidden, visited, found)
     return found
@@ -210,6 +213,8 @@ def scan_directory(
             found.problems.append(
                 (entry.path, f"could not be inspected: {error.strerror or error}")
             )
+    if not subdirectories:  # most run directories are leaves
+        return subdirectories
     prefix = os.path.join(directory, "")  # joined once: os.path.join per name costs more
     return [prefix + name for name in natural_sorted(subdirectories)]
 

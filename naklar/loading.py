@@ -309,10 +309,9 @@ def check_mode(name: str, mode: str) -> None:
 
 def _keys_in_order(rows: list[tuple[str, dict[str, Any]]], tally: KindTally) -> list[str]:
     """Every key, in the order it first appears in the (naturally sorted) files."""
-    seen: dict[str, None] = {}
+    seen: dict[str, Any] = {}
     for _, values in rows:
-        for key in values:
-            seen.setdefault(key, None)
+        seen.update(values)  # a key keeps its first place; only the keys are used
     # keys seen only with None values still become (all-NULL) columns
     for key in tally.kinds:
         seen.setdefault(key, None)

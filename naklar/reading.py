@@ -42,7 +42,7 @@ from .discover import (
 from .errors import NaklarError, SettingsFileError
 from .loaders import Loader, read_settings
 from .progress import Progress
-from .schema import INT64_MAX, INT64_MIN, Kind, KindTally, Unsupported
+from .schema import INT64_MAX, INT64_MIN, Kind, KindTally, Unsupported, unsupported_class
 
 __all__ = [
     "ReadOptions",
@@ -73,10 +73,12 @@ Unit = tuple[int, str]
 #: A row's keys and the classes of its values.
 Shape = tuple[tuple[str, ...], tuple[type, ...]]
 #: For one shape: the values to convert (and how), the keys normalised one by one,
-#: and getters of the integer and float values whose range is checked.
+#: the keys left out (with their values' class name), and getters of the integer
+#: and float values whose range is checked.
 ShapePlan = tuple[
     list[tuple[str, Callable[[Any], Any]]],
     list[str],
+    list[tuple[str, str]],
     Callable[[dict[str, Any]], tuple[Any, ...]] | None,
     Callable[[dict[str, Any]], tuple[Any, ...]] | None,
 ]
@@ -235,26 +237,26 @@ def _chunks(units: list[Unit], processes: int) -> list[list[Unit]]:
 def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
     if options.stat_only and options.indexed_dirs is not None:
         return _restat_chunk(units, options, options.indexed_dirs)
-    chunk = _ChunkRead()
+    found = Discovery()  # one per chunk: most units are single run directories
     for kind, path in units:
         if kind == _FILE:
-            paths = [path]
-            chunk.files_found += 1
+            found.paths.append(path)
         else:
-            found = find_settings_files(
+            find_settings_files(
                 path,
                 options.dict_file,
                 follow_symlinks=options.follow_symlinks,
                 include_hidden=options.include_hidden,
+                found=found,
             )
-            paths = found.paths
-            _add_findings(chunk, found)
-        if options.stat_only:
-            chunk.stamps += [stamp_file(settings_path, options.prefix) for settings_path in paths]
-            continue
-        for settings_path in paths:
-            if not _read_file(settings_path, options, chunk):
-                return chunk
+    chunk = _ChunkRead()
+    _add_findings(chunk, found)
+    if options.stat_only:
+        chunk.stamps = [stamp_file(path, options.prefix) for path in found.paths]
+        return chunk
+    for path in found.paths:
+        if not _read_file(path, options, chunk):
+            break
     return chunk
 
 
@@ -331,7 +333,7 @@ def _normalise_row(settings: dict[str, Any], path: str, chunk: _ChunkRead) -> di
         plan = chunk.shapes[shape] = _plan_for(shape)
     if plan is None:
         return _normalise_row_slowly(settings, path, chunk)
-    conversions, slow_keys, integers, floats = plan
+    conversions, slow_keys, unsupported, integers, floats = plan
     for key, convert in conversions:
         settings[key] = convert(settings[key])
     if integers is not None:
@@ -343,6 +345,10 @@ def _normalise_row(settings: dict[str, Any], path: str, chunk: _ChunkRead) -> di
         if total - total != 0.0:  # NaN or inf somewhere (or an overflowing sum)
             return _normalise_row_slowly(settings, path, chunk)
     chunk.fast_shapes.add(shape)
+    for key, type_name in unsupported:
+        del settings[key]
+        chunk.tally.count_unsupported(key, type_name)
+        chunk.first_unsupported.setdefault(key, path)
     for key in slow_keys:
         normalised = chunk.tally.add(key, settings[key])
         if isinstance(normalised, Unsupported):
@@ -360,12 +366,16 @@ def _plan_for(shape: Shape) -> ShapePlan | None:
     """What a row of this shape needs; ``None`` if it has keys that are not strings."""
     conversions = []
     slow_keys = []
+    unsupported = []
     integers = []
     floats = []
     for key, cls in zip(*shape, strict=True):
         if key.__class__ is not str:
             return None
         known = _class_rule(cls)
+        if known is None and unsupported_class(cls):
+            unsupported.append((key, cls.__name__))
+            continue
         if known is None:
             slow_keys.append(key)
             continue
@@ -375,7 +385,7 @@ def _plan_for(shape: Shape) -> ShapePlan | None:
             integers.append(key)
         elif known[0] is Kind.FLOAT:
             floats.append(key)
-    return conversions, slow_keys, _getter(integers), _getter(floats)
+    return conversions, slow_keys, unsupported, _getter(integers), _getter(floats)
 
 
 def _getter(keys: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]] | None:

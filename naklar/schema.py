@@ -107,6 +107,9 @@ class Unsupported:
 
 
 _CONTAINERS = (list, tuple, set, frozenset, dict)
+#: Classes whose values map onto a column (containers as JSON text, if their
+#: contents allow); :func:`normalise_value` tries them in this order.
+_STORABLE = (bool, int, float, str, dt.date, decimal.Decimal, bytes, bytearray, memoryview)
 
 
 def normalise_value(value: Any) -> tuple[Kind | None, Any] | Unsupported:
@@ -148,6 +151,23 @@ def normalise_value(value: Any) -> tuple[Kind | None, Any] | Unsupported:
         except TypeError:
             return Unsupported(type(value).__name__)
     return Unsupported(type(value).__name__)
+
+
+def unsupported_class(cls: type) -> bool:
+    """Whether :func:`normalise_value` refuses every value of ``cls`` (a numpy array).
+
+    The reader then leaves such keys out without looking at the values.
+
+    >>> import numpy as np
+    >>> unsupported_class(np.ndarray), unsupported_class(np.float32), unsupported_class(list)
+    (True, False, False)
+    """
+    if cls is type(None) or issubclass(cls, _STORABLE + _CONTAINERS):
+        return False
+    numpy = sys.modules.get("numpy")
+    if numpy is None or not issubclass(cls, numpy.generic):
+        return True
+    return not issubclass(cls, (numpy.bool_, numpy.integer, numpy.floating, numpy.datetime64))
 
 
 def python_scalar(value: Any) -> Any:
@@ -302,8 +322,7 @@ class KindTally:
         """Normalise ``value`` and record its kind under ``key``."""
         normalised = normalise_value(value)
         if isinstance(normalised, Unsupported):
-            counts = self.unsupported.setdefault(key, {})
-            counts[normalised.type_name] = counts.get(normalised.type_name, 0) + 1
+            self.count_unsupported(key, normalised.type_name)
             return normalised
         kind, plain = normalised
         seen = self.kinds.setdefault(key, set())
@@ -319,6 +338,11 @@ class KindTally:
             if note is not None:
                 self.notes.setdefault(key, set()).add(note)
         return normalised
+
+    def count_unsupported(self, key: str, type_name: str) -> None:
+        """Record one value of ``key`` that maps onto no column type."""
+        counts = self.unsupported.setdefault(key, {})
+        counts[type_name] = counts.get(type_name, 0) + 1
 
     def column_kinds(self, keys: Mapping[str, Any] | Iterable[str]) -> dict[str, Kind]:
         """Resolved kind per key, for the given keys in their order."""

@@ -15,7 +15,7 @@ import naklar
 from naklar import reading
 from naklar.errors import SettingsFileError
 from naklar.loaders import load_json
-from naklar.schema import KindTally
+from naklar.schema import KindTally, Unsupported, unsupported_class
 
 
 def _sweep(count: int) -> dict[str, dict[str, Any]]:
@@ -135,6 +135,10 @@ _scalars = st.one_of(
     st.booleans().map(np.bool_),
     st.datetimes().map(lambda value: value.replace(tzinfo=None)),
     st.lists(st.integers(), max_size=3),
+    # values that map onto no column: left out, and counted
+    st.integers(min_value=0, max_value=3).map(np.zeros),
+    st.complex_numbers(allow_nan=False).map(np.complex128),
+    st.just([object()]),
 )
 
 
@@ -148,9 +152,15 @@ def test_fast_normalisation_agrees_with_normalise_value(row: dict[str, Any]) -> 
 
     reference = KindTally()
     for key, value in row.items():
-        kind, expected = reference.add(key, value)  # type: ignore[misc]
+        normalised = reference.add(key, value)
+        if isinstance(normalised, Unsupported):
+            assert key not in values
+            assert merged.first_unsupported[key] == "conf.json"
+            continue
+        expected = normalised[1]
         assert values[key] == expected or (expected != expected and values[key] != values[key])
         assert type(values[key]) is type(expected)
+    assert merged.tally.unsupported == reference.unsupported
     assert merged.tally.kinds == reference.kinds
     assert merged.tally.notes == reference.notes
     assert merged.tally.non_finite == reference.non_finite
@@ -214,3 +224,12 @@ def test_reading_with_threads_running_uses_a_fork_server_or_stays_serial(make_tr
 
     assert parallel.workers_used == 2 and serial.workers_used == 1
     assert parallel.rows == serial.rows
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(_scalars)
+def test_a_class_is_refused_as_a_whole_exactly_when_each_of_its_values_is(value: Any) -> None:
+    refused = isinstance(KindTally().add("a", value), Unsupported)
+    container = isinstance(value, (list, tuple, set, frozenset, dict))  # refused by contents
+
+    assert unsupported_class(type(value)) == (refused and not container)
