@@ -11,12 +11,13 @@ dict per row and running type processors in Python; for SQLite the driver's own
 ``executemany`` underneath is about five times faster. Here the insert is
 compiled once for the connection's dialect (so the placeholders are right for
 SQLite, PostgreSQL and MariaDB alike), the column types' bind processors are
-looked up once, and rows go to the driver as tuples (or dicts for named
-placeholder styles) in batches.
+looked up once and run column by column on the columns that have one, and rows
+go to the driver as tuples (or dicts for named placeholder styles) in batches.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -79,32 +80,22 @@ def bulk_insert(
     else:
         positions = list(range(len(names)))
     bind_names = [f"p{position}" for position in positions]
-    processed = [(position, processors[position]) for position in positions]
-    needs_processing = any(processor is not None for _, processor in processed)
+    processed = [(index, processor) for index, processor in enumerate(processors) if processor]
 
     inserted = 0
-    batch: list[Any] = []
-    for row in rows:
-        if needs_processing:
-            values: Sequence[Any] = [
-                processor(row[position])
-                if processor is not None and row[position] is not None
-                else row[position]
-                for position, processor in processed
-            ]
-        elif compiled.positional and positions != list(range(len(names))):
-            values = [row[position] for position in positions]
-        else:
-            values = row
-        batch.append(
-            tuple(values) if compiled.positional else dict(zip(bind_names, values, strict=True))
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, BATCH_ROWS)):
+        # Column-wise: only the columns with a processor are touched value by value.
+        columns: list[Sequence[Any]] = list(zip(*batch, strict=True))
+        for index, process in processed:
+            columns[index] = [None if value is None else process(value) for value in columns[index]]
+        ordered = zip(*(columns[position] for position in positions), strict=True)
+        parameters: list[Any] = (
+            list(ordered)
+            if compiled.positional
+            else [dict(zip(bind_names, row, strict=True)) for row in ordered]
         )
-        if len(batch) >= BATCH_ROWS:
-            connection.exec_driver_sql(sql, batch)
-            inserted += len(batch)
-            batch = []
-    if batch:
-        connection.exec_driver_sql(sql, batch)
+        connection.exec_driver_sql(sql, parameters)
         inserted += len(batch)
     return inserted
 
