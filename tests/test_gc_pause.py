@@ -12,7 +12,7 @@ import pytest
 
 import naklar
 from naklar import experiment
-from naklar.gc_pause import gc_paused
+from naklar.gc_pause import AGE_AFTER, gc_paused
 
 
 @pytest.fixture
@@ -70,12 +70,22 @@ def test_what_the_pause_leaves_alive_is_not_walked_by_a_young_collection(
     collector_on: None,
 ) -> None:
     with gc_paused():
-        made = [[index] for index in range(10_000)]
+        made = [[index] for index in range(2 * AGE_AFTER)]
         young_collections = gc.get_stats()[0]["collections"]
     more = [[index] for index in range(100)]
 
     assert gc.get_stats()[0]["collections"] == young_collections
-    assert len(made) + len(more) == 10_100
+    assert len(made) + len(more) == 2 * AGE_AFTER + 100
+
+
+def test_after_a_short_pause_the_young_collection_runs_as_usual(collector_on: None) -> None:
+    with gc_paused():
+        made = [[index] for index in range(1_000)]
+        young_collections = gc.get_stats()[0]["collections"]
+    more = [[index] for index in range(100)]
+
+    assert gc.get_stats()[0]["collections"] > young_collections
+    assert len(made) + len(more) == 1_100
 
 
 def test_a_cycle_made_during_the_pause_is_still_collected(collector_on: None) -> None:
@@ -87,10 +97,12 @@ def test_a_cycle_made_during_the_pause_is_still_collected(collector_on: None) ->
         node.self = node  # type: ignore[attr-defined]
         collected = weakref.ref(node)
         del node
+        made = [[index] for index in range(2 * AGE_AFTER)]  # enough to age what is left
 
     assert collected() is not None  # only the cycle holds it
     gc.collect()
     assert collected() is None
+    assert len(made) == 2 * AGE_AFTER
 
 
 def test_objects_the_program_froze_stay_frozen(collector_on: None) -> None:
@@ -98,8 +110,8 @@ def test_objects_the_program_froze_stay_frozen(collector_on: None) -> None:
     try:
         frozen = gc.get_freeze_count()
         with gc_paused():
-            made = [[index] for index in range(1_000)]
+            made = [[index] for index in range(2 * AGE_AFTER)]
         assert gc.get_freeze_count() == frozen
-        assert len(made) == 1_000
+        assert len(made) == 2 * AGE_AFTER
     finally:
         gc.unfreeze()
