@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import os
+import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,9 +27,9 @@ from .catalog import (
     ordered_kinds,
     specs_from_record,
 )
-from .errors import NoSettingsFilesError
+from .errors import NaklarWarning, NoSettingsFilesError
 from .loaders import Loader, loader_for
-from .loading import LoadReport, RefreshCounts, Skipped, finish_load, warn_about_lost_floats
+from .loading import LoadReport, RefreshCounts, finish_load, warn_about_lost_floats
 from .model import assign_names, build_model, parse_decorators
 from .reading import FileStamp, ReadOptions, TreeRead, keep_only, read_files, start_read
 from .schema import KindTally, infer_column_kind
@@ -163,6 +164,7 @@ def refresh_store(
     _keep_directory_ctimes(read, changes.to_read)
     # the walk's findings: unreadable entries are skipped too, and skips count out of every file
     read.skipped += on_disk.skipped
+    read.walk_problems += on_disk.walk_problems
     read.files_found = on_disk.files_found
     for key in record.dropped_keys:  # a key left out once stays out, as in a full load
         read.tally.kinds.pop(key, None)
@@ -173,11 +175,16 @@ def refresh_store(
     if stored_keys & set(read.tally.unsupported):
         return _reload(store, record, load_func, decorators, workers, progress, changes, read)
     report = LoadReport(store.root_dir or root, record.dict_file)
-    tree = finish_load(read, report, record.on_error, record.on_unsupported)  # type: ignore[arg-type]
+    with warnings.catch_warnings(record=True) as held:
+        # held until it is known that no full load (which warns about the whole tree) follows
+        warnings.simplefilter("always", NaklarWarning)
+        tree = finish_load(read, report, record.on_error, record.on_unsupported)  # type: ignore[arg-type]
     fixed = [key for key, deco in parsed_decorators.items() if deco.column is not None]
     merged = merge_columns(record.columns, tree.tally, fixed)
     if merged.widened:
         return _reload(store, record, load_func, decorators, workers, progress, changes, read)
+    for message in held:
+        warnings.warn_explicit(message.message, message.category, message.filename, message.lineno)
 
     all_keys = [column.key for column in merged.columns] + merged.new_keys
     names = assign_names(all_keys)
@@ -222,7 +229,6 @@ def refresh_store(
 
     warn_about_lost_floats(report, store.engine.dialect.name)
     report.loaded = count
-    report.walk_problems = [Skipped(path, reason) for path, reason in on_disk.walk_problems]
     report.changes = _refresh_counts(changes, read)
     store.table, store._model, store.report, store._record = table, model, report, updated_record
     return report

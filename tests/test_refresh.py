@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,6 +129,66 @@ def test_refresh_lists_a_settings_entry_the_walk_cannot_read(
     assert [entry.reason for entry in report.skipped] == ["is a directory, not a file"]
     assert report.changes is not None and report.changes.skipped == 1
     assert report.loaded + len(report.skipped) == report.files_found == 6
+
+
+def naklar_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, naklar.NaklarWarning)]
+
+
+def test_a_refresh_that_reloads_warns_once_about_a_skipped_file(
+    store: naklar.Store, tree: Path
+) -> None:
+    store.load(tree, dict_file="conf.json")
+    write_json(tree, "run5", {"i": 5.5, "f1": 0.5, "kernel": "rbf"})  # i widens: a full load
+    (tree / "run9").mkdir()
+    (tree / "run9" / "conf.json").write_text("{")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = store.refresh()
+
+    assert report.changes is not None and report.changes.reloaded
+    assert [message[:30] for message in naklar_warnings(caught)] == [
+        "1 of 7 settings files skipped:"
+    ]
+
+
+def test_a_refresh_that_does_not_reload_still_warns_once(store: naklar.Store, tree: Path) -> None:
+    store.load(tree, dict_file="conf.json")
+    (tree / "run9").mkdir()
+    (tree / "run9" / "conf.json").write_text("{")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        store.refresh()
+
+    assert [message[:30] for message in naklar_warnings(caught)] == [
+        "1 of 6 settings files skipped:"
+    ]
+
+
+def test_a_refresh_warning_names_a_directory_it_could_not_walk(
+    store: naklar.Store, tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.load(tree, dict_file="conf.json")
+    write_json(tree, "new/kept", {"i": 7, "f1": 0.7, "kernel": "rbf"})
+    write_json(tree, "new/gone", {"i": 8, "f1": 0.8, "kernel": "rbf"})
+    real_scandir = os.scandir
+
+    def scandir_then_delete(path: Any) -> Any:
+        with real_scandir(path) as entries:
+            listed = list(entries)
+        if str(path) == str(tree / "new"):
+            shutil.rmtree(tree / "new" / "gone")
+        return contextlib.nullcontext(iter(listed))
+
+    monkeypatch.setattr(os, "scandir", scandir_then_delete)
+    with pytest.warns(naklar.NaklarWarning, match="1 directories not walked: .*gone") as caught:
+        report = store.refresh(workers=1)
+
+    assert len(naklar_warnings(caught.list)) == 1
+    assert [entry.path for entry in report.walk_problems] == [str(tree / "new" / "gone")]
+    assert report.changes is not None and report.changes.added == 1
 
 
 def test_refresh_keeps_a_dropped_key_out(store: naklar.Store, tmp_path: Path) -> None:
