@@ -107,8 +107,8 @@ class Unsupported:
 
 
 _CONTAINERS = (list, tuple, set, frozenset, dict)
-#: Classes whose values map onto a column (containers as JSON text, if their
-#: contents allow); :func:`normalise_value` tries them in this order.
+#: Classes whose values :func:`normalise_value` stores (besides containers, stored
+#: as JSON text when their contents allow); :func:`unsupported_class` refuses the rest.
 _STORABLE = (bool, int, float, str, dt.date, decimal.Decimal, bytes, bytearray, memoryview)
 
 
