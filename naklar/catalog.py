@@ -6,9 +6,10 @@ Two naklar-owned tables live next to the experiment table ``<t>``:
     The run index: per row (``naklar_id``) the settings file it came from, as a
     path relative to the root, with its size and ``mtime_ns``. A refresh re-reads
     only files whose size or mtime changed. ``dir_ctime_ns`` is the ctime of the
-    file's directory when a refresh last listed it as a quiet leaf (else NULL):
-    while it stays the same, the next refresh need not list that directory
-    (see :class:`naklar.discover.GuidedWalk`).
+    file's directory when a load (into a database that outlives the process) or
+    a refresh last listed it as a quiet leaf (else NULL): while it stays the
+    same, the next refresh need not list that directory (see
+    :class:`naklar.discover.GuidedWalk`).
 ``<t>_naklar_meta``
     One JSON record (:class:`StoreRecord`): root directory, settings file name,
     load options, and per column its key, SQL name, attribute, kind and every

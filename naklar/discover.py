@@ -243,28 +243,38 @@ class GuidedWalk:
     stat'ed first: if its ctime is the recorded one it is not listed; otherwise
     it is listed, and its settings file's stamp carries the ctime if the listing
     shows a quiet leaf. Other directories (new runs, intermediate directories,
-    the root) are listed as :func:`find_settings_files` lists them. The files
-    found, their order and the problems reported are that function's.
+    the root) are listed as :func:`find_settings_files` lists them; with
+    ``stat_new``, they are stat'ed first too, so that a quiet leaf among them
+    gets its ctime recorded (a load into a store that outlives the process,
+    whose first refresh then lists nothing it need not). The files found, their
+    order and the problems reported are that function's.
     """
 
     dict_file: str
     include_hidden: bool
     recorded: Mapping[str, int | None]
     prefix: int  # length of the root's path with its separator
+    stat_new: bool = False
 
     def walk(self, directory: str, found: Discovery) -> None:
         """Add every settings file under ``directory``, with its stamp, to ``found``."""
-        for path in self._visit(directory, found) or ():
+        for path in self.visit(directory, found) or ():
             self.walk(path, found)
 
-    def _visit(self, directory: str, found: Discovery) -> list[str] | None:
-        if directory not in self.recorded:
+    def visit(self, directory: str, found: Discovery) -> list[str] | None:
+        """One step of :meth:`walk`: the subdirectories to enter, as :func:`scan_directory`."""
+        indexed = directory in self.recorded
+        if not indexed and not self.stat_new:
             return self._list(directory, None, found)
         try:  # before listing: a change made while listing then shows next time
             ctime = os.stat(directory).st_ctime_ns
         except OSError:
             return self._list(directory, None, found)  # which reports the problem
-        if ctime == self.recorded[directory] and self._stat_settings_only(directory, ctime, found):
+        if (
+            indexed
+            and ctime == self.recorded[directory]
+            and self._stat_settings_only(directory, ctime, found)
+        ):
             return []
         return self._list(directory, ctime, found)
 

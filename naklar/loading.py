@@ -25,6 +25,7 @@ from .reading import (
     RowView,
     StartedRead,
     TreeRead,
+    keep_directory_ctimes,
     keep_only,
     read_files,
     read_tree,
@@ -147,6 +148,7 @@ def start_loading(
     workers: int | None = None,
     progress: bool | None = None,
     start_workers_now: bool = False,
+    record_dir_ctimes: bool = False,
 ) -> PendingLoad:
     """Check the arguments and begin reading every ``dict_file`` under ``root_dir``.
 
@@ -154,7 +156,9 @@ def start_loading(
     returns the typed rows. ``start_workers_now``
     lets workers read while this process does something else first (see
     :func:`naklar.reading.start_read`); ``workers`` and ``progress`` are
-    described in :func:`naklar.reading.read_tree`.
+    described in :func:`naklar.reading.read_tree`. ``record_dir_ctimes`` stats
+    each run directory for the run index, so that the first refresh of a store
+    that outlives this process lists only what changed.
     """
     check_mode("on_error", on_error)
     check_mode("on_unsupported", on_unsupported)
@@ -168,6 +172,7 @@ def start_loading(
         raise_on_error=on_error == "raise",
         follow_symlinks=follow_symlinks,
         include_hidden=include_hidden,
+        record_dir_ctimes=record_dir_ctimes,
     )
     started = None
     if on_error != "raise":  # a strict read walks first, then reads
@@ -223,6 +228,7 @@ def _read_strictly(options: ReadOptions, workers: int | None, progress: bool | N
         progress=progress,
     )
     read.walk_problems, read.hidden, read.symlinked = [], walked.hidden, walked.symlinked
+    keep_directory_ctimes(read, walked.stamps)
     return read
 
 

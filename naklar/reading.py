@@ -26,7 +26,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +56,7 @@ __all__ = [
     "plan_units",
     "run_setters",
     "keep_only",
+    "keep_directory_ctimes",
 ]
 
 #: Serial work after which an automatic read may start its workers.
@@ -147,6 +148,10 @@ class ReadOptions:
     #: With ``stat_only``: the indexed runs' directories and their recorded
     #: ``dir_ctime_ns``, to walk with :class:`naklar.discover.GuidedWalk`.
     indexed_dirs: Mapping[str, int | None] | None = None
+    #: Stat each directory before listing it, so that quiet leaves get their ctime
+    #: in the stamps (a load into a store that outlives this process; not with
+    #: ``follow_symlinks``, where a ctime says nothing about what a link points to).
+    record_dir_ctimes: bool = False
 
     @functools.cached_property
     def prefix(self) -> int:
@@ -213,14 +218,22 @@ def _splits(unit: Unit, options: ReadOptions) -> bool:
 
 
 def _split(directory: str, options: ReadOptions, planning: Discovery) -> list[Unit]:
-    """A subtree as its own settings file, then its subdirectories (discover's rules)."""
-    subdirectories = scan_directory(
-        directory,
-        options.dict_file,
-        follow_symlinks=options.follow_symlinks,
-        include_hidden=options.include_hidden,
-        found=planning,
-    )
+    """A subtree as its own settings file, then its subdirectories (discover's rules).
+
+    A load that records directory ctimes keeps those of the directories it
+    splits in ``planning.stamps``.
+    """
+    guided = _guided_walk(options)
+    if guided is not None:
+        subdirectories = guided.visit(directory, planning)
+    else:
+        subdirectories = scan_directory(
+            directory,
+            options.dict_file,
+            follow_symlinks=options.follow_symlinks,
+            include_hidden=options.include_hidden,
+            found=planning,
+        )
     own = [(_FILE, path) for path in planning.paths]
     planning.paths.clear()
     return own + [(_TREE, path) for path in subdirectories or ()]
@@ -235,12 +248,15 @@ def _chunks(units: list[Unit], processes: int) -> list[list[Unit]]:
 
 
 def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
-    if options.stat_only and options.indexed_dirs is not None:
-        return _restat_chunk(units, options, options.indexed_dirs)
+    guided = _guided_walk(options)
     found = Discovery()  # one per chunk: most units are single run directories
     for kind, path in units:
         if kind == _FILE:
             found.paths.append(path)
+            if guided is not None:
+                found.stamps.append(stamp_file(path, options.prefix))
+        elif guided is not None:
+            guided.walk(path, found)
         else:
             find_settings_files(
                 path,
@@ -251,30 +267,36 @@ def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
             )
     chunk = _ChunkRead()
     _add_findings(chunk, found)
+    if guided is None:
+        found.stamps = [stamp_file(path, options.prefix) for path in found.paths]
     if options.stat_only:
-        chunk.stamps = [stamp_file(path, options.prefix) for path in found.paths]
+        chunk.stamps = found.stamps
         return chunk
-    for path in found.paths:
-        if not _read_file(path, options, chunk):
+    for path, stamp in zip(found.paths, found.stamps, strict=True):
+        if not _read_file(path, stamp, options, chunk):
             break
     return chunk
 
 
-def _restat_chunk(
-    units: list[Unit], options: ReadOptions, indexed_dirs: Mapping[str, int | None]
-) -> _ChunkRead:
-    """A refresh's stat pass over a chunk, guided by the run index."""
-    walk = GuidedWalk(options.dict_file, options.include_hidden, indexed_dirs, options.prefix)
-    found = Discovery()
-    for kind, path in units:
-        if kind == _FILE:
-            found.paths.append(path)
-            found.stamps.append(stamp_file(path, options.prefix))
-        else:
-            walk.walk(path, found)
-    chunk = _ChunkRead(stamps=found.stamps)
-    _add_findings(chunk, found)
-    return chunk
+def _guided_walk(options: ReadOptions) -> GuidedWalk | None:
+    """The walk that stats run directories: a refresh's, or a load's that records ctimes."""
+    dict_file, hidden, prefix = options.dict_file, options.include_hidden, options.prefix
+    if options.stat_only and options.indexed_dirs is not None:
+        return GuidedWalk(dict_file, hidden, options.indexed_dirs, prefix)
+    if options.record_dir_ctimes and not options.follow_symlinks:
+        return GuidedWalk(dict_file, hidden, {}, prefix, stat_new=True)
+    return None
+
+
+def keep_directory_ctimes(read: TreeRead, walked: Sequence[FileStamp]) -> None:
+    """Files read after a walk keep the directory ctimes it recorded (reading stats files only)."""
+    if not walked:
+        return
+    dir_ctimes = {stamp.path: stamp.dir_ctime_ns for stamp in walked}
+    read.stamps = [
+        stamp._replace(dir_ctime_ns=dir_ctimes.get(stamp.path, stamp.dir_ctime_ns))
+        for stamp in read.stamps
+    ]
 
 
 def _add_findings(chunk: _ChunkRead | TreeRead, found: Discovery) -> None:
@@ -286,10 +308,12 @@ def _add_findings(chunk: _ChunkRead | TreeRead, found: Discovery) -> None:
     chunk.symlinked += found.symlinked
 
 
-def _read_file(path: str, options: ReadOptions, chunk: _ChunkRead) -> bool:
-    """Add one file's row (or its skip) to ``chunk``; ``False`` stops the chunk."""
-    # stat before reading: a file rewritten meanwhile looks changed next refresh
-    stamp = stamp_file(path, options.prefix)
+def _read_file(path: str, stamp: FileStamp, options: ReadOptions, chunk: _ChunkRead) -> bool:
+    """Add one file's row (or its skip) to ``chunk``; ``False`` stops the chunk.
+
+    ``stamp`` was taken before reading: a file rewritten meanwhile looks changed
+    to the next refresh.
+    """
     try:
         settings = read_settings(path, options.load)
     except SettingsFileError as error:
@@ -524,6 +548,7 @@ class StartedRead:
             read = self._read_serially() if self._pool is None else self._pool.run(self._bar)
         if self._planning is not None:
             _add_findings(read, self._planning)
+            keep_directory_ctimes(read, self._planning.stamps)
         return read
 
     def cancel(self) -> None:

@@ -31,7 +31,15 @@ from .errors import NaklarWarning, NoSettingsFilesError
 from .loaders import Loader, loader_for
 from .loading import LoadReport, RefreshCounts, finish_load, warn_about_lost_floats
 from .model import assign_names, build_model, parse_decorators
-from .reading import FileStamp, ReadOptions, TreeRead, keep_only, read_files, start_read
+from .reading import (
+    FileStamp,
+    ReadOptions,
+    TreeRead,
+    keep_directory_ctimes,
+    keep_only,
+    read_files,
+    start_read,
+)
 from .schema import KindTally, infer_column_kind
 
 if TYPE_CHECKING:
@@ -161,7 +169,7 @@ def refresh_store(
         workers=workers,
         progress=progress,
     )
-    _keep_directory_ctimes(read, changes.to_read)
+    keep_directory_ctimes(read, changes.to_read)
     # the walk's findings: unreadable entries are skipped too, and skips count out of every file
     read.skipped += on_disk.skipped
     read.walk_problems += on_disk.walk_problems
@@ -246,12 +254,6 @@ def _run_directories(root: str, indexed: Mapping[str, IndexedRun]) -> dict[str, 
         if directory:
             directories[prefix + directory.replace("/", os.sep)] = run[3]
     return directories
-
-
-def _keep_directory_ctimes(read: TreeRead, walked: Sequence[FileStamp]) -> None:
-    """Files read again keep the directory ctime their walk recorded (reading stats files only)."""
-    dir_ctimes = {stamp.path: stamp.dir_ctime_ns for stamp in walked}
-    read.stamps = [stamp._replace(dir_ctime_ns=dir_ctimes.get(stamp.path)) for stamp in read.stamps]
 
 
 def _reload(

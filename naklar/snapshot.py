@@ -173,8 +173,14 @@ def _to_ipc(frame: pd.DataFrame) -> pa.Buffer:
 
 def snapshot_for(engine: sa.Engine, table_name: str, meta_table: str) -> FrameSnapshot | None:
     """A snapshot for a store in a SQLite file; ``None`` for other databases."""
-    url = engine.url
-    in_memory = url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
-    if engine.dialect.name != "sqlite" or in_memory:
+    if engine.dialect.name != "sqlite" or not outlives_process(engine):
         return None
     return FrameSnapshot(table_name, meta_table)
+
+
+def outlives_process(engine: sa.Engine) -> bool:
+    """Whether the database stays when this process ends (anything but in-memory SQLite)."""
+    url = engine.url
+    if engine.dialect.name != "sqlite":
+        return True
+    return url.database not in (None, "", ":memory:") and url.query.get("mode") != "memory"

@@ -47,7 +47,7 @@ from .model import (
 )
 from .refreshing import refresh_store
 from .schema import Kind
-from .snapshot import snapshot_for
+from .snapshot import outlives_process, snapshot_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,6 +162,7 @@ class Store:
                 include_hidden=include_hidden,
                 workers=workers,
                 progress=progress,
+                record_dir_ctimes=outlives_process(self.engine),
             )
         tree = started.finish()
         specs = _column_specs(tree, parsed_decorators)

@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 import naklar
-from naklar import discover
+from naklar import discover, reading
 
 RUNS = [f"run{i}" for i in range(5)]
 
@@ -104,16 +104,59 @@ def rows_by_dir(store: naklar.Store) -> dict[str, dict[str, Any]]:
     return {row.pop("naklar_dir"): row for row in records}
 
 
-def test_load_records_no_ctime_and_the_first_refresh_records_quiet_leaves(
+def test_a_load_into_a_file_store_records_quiet_leaves(
     store: naklar.Store, tree: Path, listed: list[str]
 ) -> None:
-    store.load(tree, dict_file="conf.json")
-    assert recorded_ctimes(store) == dict.fromkeys(RUNS)
+    store.load(tree, dict_file="conf.json", workers=1)
+    assert recorded_ctimes(store) == {run: (tree / run).stat().st_ctime_ns for run in RUNS}
     listed.clear()
 
     report = store.refresh(workers=1)
 
     assert counts(report) == (0, 0, 0, 5, 0)
+    assert listed_runs(listed, tree) == ["."]  # the first refresh lists no quiet leaf
+
+
+def test_a_load_records_the_quiet_leaves_it_walks_in_chunks(
+    store: naklar.Store, tmp_path: Path
+) -> None:
+    root = tmp_path / "many"
+    runs = [f"run{i}" for i in range(reading._TARGET_SUBTREES + 10)]  # units, not split
+    for i, name in enumerate(runs):
+        write_run(root, name, {"i": i})
+    settle()
+
+    store.load(root, dict_file="conf.json", workers=2)
+
+    assert recorded_ctimes(store) == {run: (root / run).stat().st_ctime_ns for run in runs}
+
+
+def test_a_strict_load_records_quiet_leaves_too(store: naklar.Store, tree: Path) -> None:
+    store.load(tree, dict_file="conf.json", on_error="raise", workers=1)
+
+    assert recorded_ctimes(store) == {run: (tree / run).stat().st_ctime_ns for run in RUNS}
+
+
+def test_a_load_does_not_record_a_directory_changed_within_the_racy_margin(
+    store: naklar.Store, tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discover, "RACY_MARGIN_NS", 3_600 * 10**9)  # everything is recent
+
+    store.load(tree, dict_file="conf.json", workers=1)
+
+    assert recorded_ctimes(store) == dict.fromkeys(RUNS)
+
+
+def test_a_load_into_an_in_memory_store_records_no_ctime_and_refresh_records_them(
+    tree: Path, listed: list[str]
+) -> None:
+    store = naklar.Store()
+    store.load(tree, dict_file="conf.json", workers=1)
+    assert recorded_ctimes(store) == dict.fromkeys(RUNS)  # the store dies with the process
+    listed.clear()
+
+    store.refresh(workers=1)
+
     assert listed_runs(listed, tree) == [".", *RUNS]
     assert recorded_ctimes(store) == {run: (tree / run).stat().st_ctime_ns for run in RUNS}
 
