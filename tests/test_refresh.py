@@ -167,6 +167,19 @@ def test_a_refresh_that_does_not_reload_still_warns_once(store: naklar.Store, tr
     ]
 
 
+def test_a_refresh_still_raises_the_held_warning_when_warnings_are_errors(
+    store: naklar.Store, tree: Path
+) -> None:
+    store.load(tree, dict_file="conf.json")
+    (tree / "run9").mkdir()
+    (tree / "run9" / "conf.json").write_text("{")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", naklar.NaklarWarning)
+        with pytest.raises(naklar.NaklarWarning, match="1 of 6 settings files skipped"):
+            store.refresh()
+
+
 def test_a_refresh_warning_names_a_directory_it_could_not_walk(
     store: naklar.Store, tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
