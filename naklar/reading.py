@@ -223,7 +223,8 @@ def _split(directory: str, options: ReadOptions, planning: Discovery) -> list[Un
     A load that records directory ctimes keeps those of the directories it
     splits in ``planning.stamps``.
     """
-    guided = _guided_walk(options)
+    # a refresh's splits stay plain listings: they hold no indexed run to spare
+    guided = _guided_walk(options) if options.record_dir_ctimes else None
     if guided is not None:
         subdirectories = guided.visit(directory, planning)
     else:
