@@ -13,15 +13,17 @@ compiled once for the connection's dialect (so the placeholders are right for
 SQLite, PostgreSQL and MariaDB alike), the column types' bind processors are
 looked up once and run column by column on the columns that have one, and rows
 go to the driver as tuples (or dicts for named placeholder styles) in batches.
+Rows arrive column by column, so each row's tuple is built once, by ``zip``.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine.processors import to_float
 
 from .model import DIR_COLUMN, ID_COLUMN, ColumnSpec
 from .schema import Kind, KindTally, coerce_to_kind
@@ -38,10 +40,11 @@ def bulk_insert(
     connection: sa.Connection,
     table: sa.Table,
     names: Sequence[str],
-    rows: Iterable[Sequence[Any]],
+    columns: Sequence[Sequence[Any]],
     converters: Sequence[Converter | None] | None = None,
+    exact_floats: Collection[str] = (),
 ) -> int:
-    """Insert ``rows`` (values in the order of ``names``) into ``table``.
+    """Insert rows given column by column (``columns[i]`` holds ``names[i]``'s values).
 
     Parameters
     ----------
@@ -50,12 +53,16 @@ def bulk_insert(
     table:
         The table to insert into.
     names:
-        Column names, in the order of each row's values.
-    rows:
-        The rows, consumed once.
+        Column names, in the order of ``columns``.
+    columns:
+        Each column's values, all of the same length.
     converters:
         Per column, a function applied to every non-``None`` value before the
         column type's own bind processing, or ``None`` for none.
+    exact_floats:
+        Columns holding only ``float`` values (after their converter) or
+        ``None``: a type processor that only calls ``float()`` is skipped there,
+        as it would return each value unchanged.
 
     Returns
     -------
@@ -68,36 +75,37 @@ def bulk_insert(
     )
     compiled = statement.compile(dialect=dialect)
     sql = str(compiled)
-    processors = [
-        _compose(
-            converters[index] if converters else None,
-            table.c[name].type.dialect_impl(dialect).bind_processor(dialect),
-        )
-        for index, name in enumerate(names)
-    ]
+    processors = []
+    for index, name in enumerate(names):
+        type_processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if type_processor is to_float and name in exact_floats:
+            type_processor = None
+        processors.append(_compose(converters[index] if converters else None, type_processor))
     if compiled.positional:
         positions = [int(bind[1:]) for bind in compiled.positiontup or ()]
     else:
         positions = list(range(len(names)))
     bind_names = [f"p{position}" for position in positions]
-    processed = [(index, processor) for index, processor in enumerate(processors) if processor]
 
-    inserted = 0
-    iterator = iter(rows)
-    while batch := list(itertools.islice(iterator, BATCH_ROWS)):
-        # Column-wise: only the columns with a processor are touched value by value.
-        columns: list[Sequence[Any]] = list(zip(*batch, strict=True))
-        for index, process in processed:
-            columns[index] = [None if value is None else process(value) for value in columns[index]]
-        ordered = zip(*(columns[position] for position in positions), strict=True)
+    count = len(columns[0]) if columns else 0
+    for start in range(0, count, BATCH_ROWS):
+        batch = []
+        for position in positions:
+            values = columns[position]
+            if count > BATCH_ROWS:
+                values = values[start : start + BATCH_ROWS]
+            process = processors[position]
+            if process is not None:
+                values = [None if value is None else process(value) for value in values]
+            batch.append(values)
+        ordered = zip(*batch, strict=True)
         parameters: list[Any] = (
             list(ordered)
             if compiled.positional
             else [dict(zip(bind_names, row, strict=True)) for row in ordered]
         )
         connection.exec_driver_sql(sql, parameters)
-        inserted += len(batch)
-    return inserted
+    return count
 
 
 def _compose(first: Converter | None, second: Converter | None) -> Converter | None:
@@ -113,7 +121,7 @@ def insert_settings_rows(
     table: sa.Table,
     specs: list[ColumnSpec],
     rows: Sequence[tuple[str, dict[str, Any]]],
-    ids: Iterable[int],
+    ids: Sequence[int],
     kinds: Mapping[str, Kind],
     tally: KindTally,
 ) -> None:
@@ -122,13 +130,17 @@ def insert_settings_rows(
     ``kinds`` are the columns' kinds, ``tally`` the kinds these rows hold.
     """
     names = [ID_COLUMN, DIR_COLUMN, *(spec.name for spec in specs)]
-    keys = [spec.key for spec in specs]
     converters = [None, None, *(_converter(spec, kinds, tally) for spec in specs)]
-    values = (
-        (run_id, directory, *map(settings.get, keys))
-        for run_id, (directory, settings) in zip(ids, rows, strict=True)
-    )
-    bulk_insert(connection, table, names, values, converters)
+    settings = [values for _, values in rows]
+    columns = [
+        ids,
+        [directory for directory, _ in rows],
+        *(list(map(dict.get, settings, itertools.repeat(spec.key))) for spec in specs),
+    ]
+    exact_floats = [
+        spec.name for spec in specs if kinds.get(spec.key) == Kind.FLOAT and not _has_column(spec)
+    ]
+    bulk_insert(connection, table, names, columns, converters, exact_floats)
 
 
 def _converter(
@@ -139,11 +151,16 @@ def _converter(
     kind = kinds.get(spec.key)
     if seen is None or kind is None:
         return None
-    if spec.decorator is not None and spec.decorator.column is not None:
+    if _has_column(spec):
         return None
     if seen <= {kind}:
         return None
     return lambda value: coerce_to_kind(value, kind)
+
+
+def _has_column(spec: ColumnSpec) -> bool:
+    """A decorator with its own column: its setter's values are stored as they are."""
+    return spec.decorator is not None and spec.decorator.column is not None
 
 
 def fetch_columns(

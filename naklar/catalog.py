@@ -200,8 +200,8 @@ class Catalog:
         self, connection: sa.Connection, ids: Sequence[int], stamps: Sequence[FileStamp]
     ) -> None:
         names = [ID_COLUMN, "settings_path", "size", "mtime_ns", "dir_ctime_ns"]
-        rows = ((run_id, *stamp) for run_id, stamp in zip(ids, stamps, strict=True))
-        bulk_insert(connection, self.runs, names, rows)
+        stamp_columns = list(zip(*stamps, strict=True)) or [()] * len(FileStamp._fields)
+        bulk_insert(connection, self.runs, names, [ids, *stamp_columns])
 
     def restamp_runs(
         self, connection: sa.Connection, ids: Sequence[int], stamps: Sequence[FileStamp]
