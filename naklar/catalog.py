@@ -28,13 +28,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 
 from .bulk import bulk_insert, fetch_rows
 from .discover import FileStamp
 from .loaders import Loader
 from .model import ID_COLUMN, ColumnSpec, Decorator, column_spec
 from .schema import Kind
+from .sqltypes import long_text
 
 __all__ = [
     "ColumnRecord",
@@ -148,7 +148,7 @@ class Catalog:
 
     def __init__(self, table_name: str) -> None:
         metadata = sa.MetaData()
-        text = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+        text = long_text()
         self.runs = sa.Table(
             f"{table_name}_naklar_runs",
             metadata,

@@ -233,18 +233,16 @@ def _name_fold(name: str) -> str:
 
 
 def build_model(
-    table_name: str, columns: list[ColumnSpec], metadata: sa.MetaData
+    table_name: str, columns: list[ColumnSpec], metadata: sa.MetaData, *, dialect: str
 ) -> tuple[sa.Table, type[Experiment]]:
-    """Create the table and map a fresh ``Exp`` class onto it."""
+    """Create the table for the ``dialect`` (its name) and map a fresh ``Exp`` class onto it."""
     table = sa.Table(
         table_name,
         metadata,
         sa.Column(ID_COLUMN, sa.Integer, primary_key=True, autoincrement=False),
         sa.Column(DIR_COLUMN, sa.Text().with_variant(sa.String(1024), "mysql", "mariadb")),
         *(sa.Column(spec.name, spec.type, info={KEY_INFO: spec.key}) for spec in columns),
-        # utf8mb4 stores any text; the binary collation keeps '=' exact ('A' != 'a').
-        mysql_charset="utf8mb4",
-        mysql_collate="utf8mb4_bin",
+        **_table_options(dialect),
     )
     dir_spec = ColumnSpec(DIR_COLUMN, DIR_COLUMN, DIR_COLUMN, table.c[DIR_COLUMN].type)
     specs = {DIR_COLUMN: dir_spec, **{spec.key: spec for spec in columns}}
@@ -259,6 +257,14 @@ def build_model(
     cls = type("Exp", (Experiment,), attributes)
     Registry(metadata=metadata).map_imperatively(cls, table, properties=properties)
     return table, cls
+
+
+def _table_options(dialect: str) -> dict[str, Any]:
+    # Only for MySQL: naming an option imports that SQLAlchemy dialect, to check it.
+    if dialect not in ("mysql", "mariadb"):
+        return {}
+    # utf8mb4 stores any text; the binary collation keeps '=' exact ('A' != 'a').
+    return {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 
 
 def _hybrid(stored: str, decorator: Decorator) -> hybrid_property[Any]:

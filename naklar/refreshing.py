@@ -221,7 +221,9 @@ def refresh_store(
             updated_record.next_id += 1
     deleted = changes.removed_ids + list(changes.changed_ids.values())
     specs = specs_from_record(updated_record, parsed_decorators)
-    table, model = build_model(store.table_name, specs, sa.MetaData())
+    table, model = build_model(
+        store.table_name, specs, sa.MetaData(), dialect=store.engine.dialect.name
+    )
     kinds = {column.key: column.kind for column in columns}
     with store.engine.begin() as connection:
         for column in new_columns:

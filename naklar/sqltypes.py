@@ -2,6 +2,11 @@
 
 Kept apart from :mod:`naklar.schema` (values and kinds), which file reading
 needs: reading can start before SQLAlchemy is imported.
+
+MySQL and MariaDB need their own types (``LONGTEXT``, ``DATETIME(6)``, ...).
+Those are variants made by SQLAlchemy's mysql dialect, which is imported only
+when such a database first compiles or binds one: importing it, and tearing
+it down at exit, would cost every SQLite load about 0.05 s.
 """
 
 from __future__ import annotations
@@ -11,11 +16,18 @@ import math
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 
 from .schema import Kind
 
-__all__ = ["sql_type", "UTCDateTime", "FiniteDouble"]
+__all__ = ["sql_type", "long_text", "UTCDateTime", "FiniteDouble"]
+
+_MYSQL = ("mysql", "mariadb")
+
+
+def _mysql_types() -> Any:
+    from sqlalchemy.dialects import mysql
+
+    return mysql
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
@@ -31,7 +43,7 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
 
     def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name in ("mysql", "mariadb"):
-            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+            return dialect.type_descriptor(_mysql_types().DATETIME(fsp=6))
         return dialect.type_descriptor(sa.DateTime(timezone=dialect.name == "postgresql"))
 
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
@@ -51,11 +63,12 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
 class FiniteDouble(sa.TypeDecorator[float]):
     """MySQL/MariaDB's DOUBLE, which rejects NaN and ±inf: those are stored as NULL."""
 
-    impl = mysql.DOUBLE
+    impl = sa.Double
     cache_ok = True
 
-    def __init__(self) -> None:
-        super().__init__(asdecimal=False)  # MySQL's DOUBLE would return Decimal
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        # asdecimal=False: MySQL's DOUBLE would return Decimal
+        return dialect.type_descriptor(_mysql_types().DOUBLE(asdecimal=False))
 
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None or not math.isfinite(value):
@@ -63,7 +76,39 @@ class FiniteDouble(sa.TypeDecorator[float]):
         return value
 
 
-_MYSQL = ("mysql", "mariadb")
+class _MySQLDateTime(sa.TypeDecorator[dt.datetime]):
+    """MySQL's ``DATETIME(6)``: its plain DATETIME keeps whole seconds only."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        return dialect.type_descriptor(_mysql_types().DATETIME(fsp=6))
+
+
+class _LongText(sa.TypeDecorator[str]):
+    """MySQL's ``LONGTEXT``: its TEXT stops at 64 KiB."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        return dialect.type_descriptor(_mysql_types().LONGTEXT())
+
+
+class _LongBlob(sa.TypeDecorator[bytes]):
+    """MySQL's ``LONGBLOB``: its BLOB stops at 64 KiB."""
+
+    impl = sa.LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        return dialect.type_descriptor(_mysql_types().LONGBLOB())
+
+
+def long_text() -> sa.types.TypeEngine[str]:
+    """Text without a length limit on every backend."""
+    return sa.Text().with_variant(_LongText(), *_MYSQL)
 
 
 def sql_type(kind: Kind) -> sa.types.TypeEngine[Any]:
@@ -74,7 +119,7 @@ def sql_type(kind: Kind) -> sa.types.TypeEngine[Any]:
     """
     if kind is Kind.DATETIME:
         # MySQL's DATETIME keeps whole seconds unless asked for microseconds.
-        return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), *_MYSQL)
+        return sa.DateTime().with_variant(_MySQLDateTime(), *_MYSQL)
     if kind is Kind.AWARE_DATETIME:
         return sa.DateTime(timezone=True).with_variant(
             UTCDateTime(), "sqlite", "postgresql", *_MYSQL
@@ -89,6 +134,5 @@ def sql_type(kind: Kind) -> sa.types.TypeEngine[Any]:
     if kind is Kind.BOOLEAN:
         return sa.Boolean()
     if kind is Kind.BYTES:
-        return sa.LargeBinary().with_variant(mysql.LONGBLOB(), *_MYSQL)
-    # Text has no length limit; MySQL's TEXT stops at 64 KiB, LONGTEXT does not.
-    return sa.Text().with_variant(mysql.LONGTEXT(), *_MYSQL)
+        return sa.LargeBinary().with_variant(_LongBlob(), *_MYSQL)
+    return long_text()

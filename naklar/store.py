@@ -166,7 +166,9 @@ class Store:
             )
         tree = started.finish()
         specs = _column_specs(tree, parsed_decorators)
-        table, model = build_model(self.table_name, specs, sa.MetaData())
+        table, model = build_model(
+            self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
+        )
         record = StoreRecord(
             os.path.abspath(root),
             dict_file,
@@ -302,7 +304,9 @@ class Store:
     def _adopt(self, record: StoreRecord, decorators: Mapping[str, Decorator], root: str) -> None:
         """Take over a stored table: rebuild the table object and ``E`` from the record."""
         specs = specs_from_record(record, decorators)
-        self.table, self._model = build_model(self.table_name, specs, sa.MetaData())
+        self.table, self._model = build_model(
+            self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
+        )
         self._record, self.root_dir = record, root
         with self.engine.connect() as connection:
             count = self._catalog.count_runs(connection)

@@ -87,6 +87,28 @@ def test_numpy_scalars_are_typed_when_unpickling_imports_numpy(tmp_path: Path) -
     ]
 
 
+def test_a_sqlite_store_of_every_kind_imports_no_mysql_dialect(tmp_path: Path) -> None:
+    import datetime as dt
+    import pickle
+
+    run = tmp_path / "results" / "0"
+    run.mkdir(parents=True)
+    moment = dt.datetime(2020, 1, 2, 3, 4, 5, 6)
+    settings = {"n": 1, "x": 0.5, "s": "a", "ok": True, "when": moment, "day": moment.date()}
+    settings |= {"utc": moment.replace(tzinfo=dt.UTC), "raw": b"\x00"}
+    (run / "conf.pkl").write_bytes(pickle.dumps(settings))
+    seen = run_python(
+        f"""
+        import sys
+        from naklar import experiment
+        experiment.initialise({str(tmp_path / "results")!r})
+        frame = experiment.select(experiment.E.x > 0, as_frame=True)
+        print(len(frame), any(name.startswith('sqlalchemy.dialects.mysql') for name in sys.modules))
+        """
+    )
+    assert seen == "1 False"
+
+
 def test_the_accessor_is_there_when_pandas_is_imported_after_naklar() -> None:
     selected = run_python(
         """
