@@ -124,7 +124,7 @@ def initialise(
         load has run long enough to pay for it, ``1`` reads serially.
     progress:
         ``False`` never shows a progress bar; by default one appears when
-        reading takes more than a second.
+        reading takes more than a second and is not about to finish.
     **engine_kwargs:
         When given, passed to ``sqlalchemy.create_engine`` as by :func:`connect`
         (e.g. ``url='sqlite:///sweep.db'``, ``echo=True``).

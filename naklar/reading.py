@@ -486,7 +486,7 @@ def read_tree(options: ReadOptions, *, workers: int | None, progress: bool | Non
         ``n - 1`` workers at once (where ``fork`` is available).
     progress:
         ``False`` never shows a progress bar; otherwise one appears when the
-        read takes more than a second.
+        read takes more than a second and is not about to finish.
     """
     return start_read(options, workers=workers, progress=progress).finish()
 
