@@ -138,7 +138,7 @@ def insert_settings_rows(
         *(list(map(dict.get, settings, itertools.repeat(spec.key))) for spec in specs),
     ]
     exact_floats = [
-        spec.name for spec in specs if kinds.get(spec.key) == Kind.FLOAT and not _has_column(spec)
+        spec.name for spec in specs if kinds.get(spec.key) == Kind.FLOAT and not spec.has_own_column
     ]
     bulk_insert(connection, table, names, columns, converters, exact_floats)
 
@@ -151,16 +151,11 @@ def _converter(
     kind = kinds.get(spec.key)
     if seen is None or kind is None:
         return None
-    if _has_column(spec):
+    if spec.has_own_column:
         return None
     if seen <= {kind}:
         return None
     return lambda value: coerce_to_kind(value, kind)
-
-
-def _has_column(spec: ColumnSpec) -> bool:
-    """A decorator with its own column: its setter's values are stored as they are."""
-    return spec.decorator is not None and spec.decorator.column is not None
 
 
 def fetch_columns(

@@ -79,6 +79,11 @@ class ColumnSpec:
         """The mapped attribute holding the stored value (a decorator's hybrid wraps it)."""
         return f"_naklar_stored_{self.attribute}" if self.decorator else self.attribute
 
+    @property
+    def has_own_column(self) -> bool:
+        """A decorator gave its own Column: it sets the type, and its values are stored as set."""
+        return self.decorator is not None and self.decorator.column is not None
+
 
 def column_spec(
     key: str, name: str, attribute: str, kind: Kind, decorator: Decorator | None = None

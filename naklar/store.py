@@ -507,7 +507,7 @@ def _column_specs(tree: LoadedTree, decorators: Mapping[str, Decorator]) -> list
 def _column_record(spec: ColumnSpec, tree: LoadedTree) -> ColumnRecord:
     kind = tree.kinds.get(spec.key)
     seen = ordered_kinds(tree.tally.kinds.get(spec.key, ()))
-    if spec.decorator is not None and spec.decorator.column is not None:
+    if spec.has_own_column:
         kind = kind_of_type(spec.type)
     return ColumnRecord(spec.key, spec.name, spec.attribute, kind or Kind.STRING, seen)
 
