@@ -45,7 +45,7 @@ from .columns import DIR_COLUMN, ID_COLUMN, RESERVED_COLUMNS
 from .decorator import Decorator, parse_decorators
 from .errors import UnknownColumnError, warn
 from .schema import Kind
-from .sqltypes import sql_type
+from .sqltypes import MYSQL_DIALECTS, sql_type
 
 __all__ = [
     "RESERVED_COLUMNS",
@@ -245,7 +245,7 @@ def build_model(
         table_name,
         metadata,
         sa.Column(ID_COLUMN, sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column(DIR_COLUMN, sa.Text().with_variant(sa.String(1024), "mysql", "mariadb")),
+        sa.Column(DIR_COLUMN, sa.Text().with_variant(sa.String(1024), *MYSQL_DIALECTS)),
         *(sa.Column(spec.name, spec.type, info={KEY_INFO: spec.key}) for spec in columns),
         **_table_options(dialect),
     )
@@ -266,7 +266,7 @@ def build_model(
 
 def _table_options(dialect: str) -> dict[str, Any]:
     # Only for MySQL: naming an option imports that SQLAlchemy dialect, to check it.
-    if dialect not in ("mysql", "mariadb"):
+    if dialect not in MYSQL_DIALECTS:
         return {}
     # utf8mb4 stores any text; the binary collation keeps '=' exact ('A' != 'a').
     return {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}

@@ -19,15 +19,21 @@ import sqlalchemy as sa
 
 from .schema import Kind
 
-__all__ = ["sql_type", "long_text", "UTCDateTime", "FiniteDouble"]
+__all__ = ["sql_type", "long_text", "MYSQL_DIALECTS", "UTCDateTime", "FiniteDouble"]
 
-_MYSQL = ("mysql", "mariadb")
+#: The dialect names that need MySQL's own types and table options.
+MYSQL_DIALECTS = ("mysql", "mariadb")
 
 
 def _mysql_types() -> Any:
     from sqlalchemy.dialects import mysql
 
     return mysql
+
+
+def _microsecond_datetime(dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+    """MySQL's ``DATETIME(6)``: its plain DATETIME keeps whole seconds only."""
+    return dialect.type_descriptor(_mysql_types().DATETIME(fsp=6))
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
@@ -42,8 +48,8 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
-        if dialect.name in ("mysql", "mariadb"):
-            return dialect.type_descriptor(_mysql_types().DATETIME(fsp=6))
+        if dialect.name in MYSQL_DIALECTS:
+            return _microsecond_datetime(dialect)
         return dialect.type_descriptor(sa.DateTime(timezone=dialect.name == "postgresql"))
 
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
@@ -77,13 +83,13 @@ class FiniteDouble(sa.TypeDecorator[float]):
 
 
 class _MySQLDateTime(sa.TypeDecorator[dt.datetime]):
-    """MySQL's ``DATETIME(6)``: its plain DATETIME keeps whole seconds only."""
+    """MySQL's ``DATETIME(6)``, made when a MySQL dialect first needs it."""
 
     impl = sa.DateTime
     cache_ok = True
 
     def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
-        return dialect.type_descriptor(_mysql_types().DATETIME(fsp=6))
+        return _microsecond_datetime(dialect)
 
 
 class _LongText(sa.TypeDecorator[str]):
@@ -108,7 +114,7 @@ class _LongBlob(sa.TypeDecorator[bytes]):
 
 def long_text() -> sa.types.TypeEngine[str]:
     """Text without a length limit on every backend."""
-    return sa.Text().with_variant(_LongText(), *_MYSQL)
+    return sa.Text().with_variant(_LongText(), *MYSQL_DIALECTS)
 
 
 def sql_type(kind: Kind) -> sa.types.TypeEngine[Any]:
@@ -119,20 +125,20 @@ def sql_type(kind: Kind) -> sa.types.TypeEngine[Any]:
     """
     if kind is Kind.DATETIME:
         # MySQL's DATETIME keeps whole seconds unless asked for microseconds.
-        return sa.DateTime().with_variant(_MySQLDateTime(), *_MYSQL)
+        return sa.DateTime().with_variant(_MySQLDateTime(), *MYSQL_DIALECTS)
     if kind is Kind.AWARE_DATETIME:
         return sa.DateTime(timezone=True).with_variant(
-            UTCDateTime(), "sqlite", "postgresql", *_MYSQL
+            UTCDateTime(), "sqlite", "postgresql", *MYSQL_DIALECTS
         )
     if kind is Kind.DATE:
         return sa.Date()
     if kind is Kind.FLOAT:
         # sa.Float is single precision on MySQL; DOUBLE there rejects NaN/inf.
-        return sa.Double().with_variant(FiniteDouble(), *_MYSQL)
+        return sa.Double().with_variant(FiniteDouble(), *MYSQL_DIALECTS)
     if kind is Kind.INTEGER:
         return sa.BigInteger()
     if kind is Kind.BOOLEAN:
         return sa.Boolean()
     if kind is Kind.BYTES:
-        return sa.LargeBinary().with_variant(_LongBlob(), *_MYSQL)
+        return sa.LargeBinary().with_variant(_LongBlob(), *MYSQL_DIALECTS)
     return long_text()
