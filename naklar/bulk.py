@@ -18,7 +18,6 @@ Rows arrive column by column, so each row's tuple is built once, by ``zip``.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine.processors import to_float
 
 from .model import DIR_COLUMN, ID_COLUMN, ColumnSpec
+from .rows import SettingsRows
 from .schema import Kind, KindTally, coerce_to_kind
 
 __all__ = ["bulk_insert", "insert_settings_rows", "fetch_columns", "fetch_rows", "BATCH_ROWS"]
@@ -120,7 +120,7 @@ def insert_settings_rows(
     connection: sa.Connection,
     table: sa.Table,
     specs: list[ColumnSpec],
-    rows: Sequence[tuple[str, dict[str, Any]]],
+    rows: SettingsRows,
     ids: Sequence[int],
     kinds: Mapping[str, Kind],
     tally: KindTally,
@@ -131,12 +131,7 @@ def insert_settings_rows(
     """
     names = [ID_COLUMN, DIR_COLUMN, *(spec.name for spec in specs)]
     converters = [None, None, *(_converter(spec, kinds, tally) for spec in specs)]
-    settings = [values for _, values in rows]
-    columns = [
-        ids,
-        [directory for directory, _ in rows],
-        *(list(map(dict.get, settings, itertools.repeat(spec.key))) for spec in specs),
-    ]
+    columns = [ids, rows.directories, *rows.columns([spec.key for spec in specs])]
     exact_floats = [
         spec.name for spec in specs if kinds.get(spec.key) == Kind.FLOAT and not spec.has_own_column
     ]

@@ -31,6 +31,7 @@ from .reading import (
     read_tree,
     start_read,
 )
+from .rows import SettingsRows
 from .schema import NON_FINITE_LOST_BY, Kind, KindTally
 
 __all__ = [
@@ -123,9 +124,9 @@ class LoadReport:
 
 @dataclass
 class LoadedTree:
-    """Typed rows ready to insert: ``(directory relative to root, values by key)``."""
+    """Typed rows ready to insert, each from a directory relative to the root."""
 
-    rows: list[tuple[str, dict[str, Any]]]
+    rows: SettingsRows
     kinds: dict[str, Kind]
     report: LoadReport
     #: The settings file of each row, for the run index.
@@ -313,11 +314,9 @@ def check_mode(name: str, mode: str) -> None:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
 
 
-def _keys_in_order(rows: list[tuple[str, dict[str, Any]]], tally: KindTally) -> list[str]:
+def _keys_in_order(rows: SettingsRows, tally: KindTally) -> list[str]:
     """Every key, in the order it first appears in the (naturally sorted) files."""
-    seen: dict[str, Any] = {}
-    for _, values in rows:
-        seen.update(values)  # a key keeps its first place; only the keys are used
+    seen = dict.fromkeys(rows.keys())
     # keys seen only with None values still become (all-NULL) columns
     for key in tally.kinds:
         seen.setdefault(key, None)
@@ -326,7 +325,7 @@ def _keys_in_order(rows: list[tuple[str, dict[str, Any]]], tally: KindTally) -> 
 
 def _drop_unsupported(
     tally: KindTally,
-    rows: list[tuple[str, dict[str, Any]]],
+    rows: SettingsRows,
     report: LoadReport,
     on_unsupported: OnError,
     first_unsupported: Mapping[str, str],
@@ -343,9 +342,7 @@ def _drop_unsupported(
             "restrict_keys=, turn it into a path or scalar with load_func=, or use "
             "on_unsupported='warn' to drop it"
         )
-    for _, values in rows:
-        for key in tally.unsupported:
-            values.pop(key, None)
+    rows.drop_keys(tally.unsupported)
     if on_unsupported == "warn":
         _warn_per_key(
             {key: [why] for key, why in report.dropped_keys.items()},
@@ -354,30 +351,19 @@ def _drop_unsupported(
         )
 
 
-def _rename_reserved_keys(
-    tally: KindTally, rows: list[tuple[str, dict[str, Any]]], report: LoadReport
-) -> None:
+def _rename_reserved_keys(tally: KindTally, rows: SettingsRows, report: LoadReport) -> None:
     """A key named like one of naklar's own columns is stored as ``<key>_1`` (or ``_2``...)."""
     clashing = [key for key in tally.kinds if key in RESERVED_COLUMNS]
     for key in clashing:
         new_key = _unused_key(key, tally)
         tally.rename(key, new_key)
         report.renamed_keys[key] = new_key
-        for _, values in rows:
-            if key in values:
-                _rename_in_place(values, key, new_key)
+        rows.rename_key(key, new_key)
     if clashing:
         warn(
             "keys named like naklar's own columns are stored under new names: "
             + ", ".join(f"{key!r} as {new!r}" for key, new in report.renamed_keys.items())
         )
-
-
-def _rename_in_place(values: dict[str, Any], key: str, new_key: str) -> None:
-    """Rename a key keeping its position, so the column keeps its place in the table."""
-    renamed = {new_key if name == key else name: value for name, value in values.items()}
-    values.clear()
-    values.update(renamed)
 
 
 def _unused_key(key: str, tally: KindTally) -> str:

@@ -42,6 +42,7 @@ from .discover import (
 from .errors import NaklarError, SettingsFileError
 from .loaders import Loader, read_settings
 from .progress import Progress
+from .rows import SettingsRows
 from .schema import INT64_MAX, INT64_MIN, Kind, KindTally, Unsupported, unsupported_class
 
 __all__ = [
@@ -63,6 +64,13 @@ __all__ = [
 PARALLEL_AFTER_SECONDS = 0.08
 #: Reading left that pays for a worker that must import naklar (forkserver, spawn).
 _SLOW_START_SECONDS = 1.5
+#: How far below this process's priority a worker runs while this process imports
+#: SQLAlchemy and pandas. numpy's import starts BLAS threads that spin for about
+#: 0.1 s; on two cores, a worker at the same priority took CPU from the imports
+#: (0.02-0.05 s of a 0.65 s load of 10,000 runs). This process claims chunks from
+#: the same counter, so a worker that gets little CPU delays the load by at most
+#: the chunk it holds.
+EARLY_WORKER_NICENESS = 5
 #: Chunks per process: enough to balance uneven subtrees, few enough to be cheap.
 _CHUNKS_PER_PROCESS = 24
 #: The planner splits subtrees until it has this many (or the tree ends).
@@ -163,7 +171,7 @@ class ReadOptions:
 class TreeRead:
     """What reading found: rows in natural order, their files, and what went wrong."""
 
-    rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    rows: SettingsRows = field(default_factory=SettingsRows)
     stamps: list[FileStamp] = field(default_factory=list)
     tally: KindTally = field(default_factory=KindTally)
     files_found: int = 0
@@ -327,7 +335,7 @@ def _read_file(path: str, stamp: FileStamp, options: ReadOptions, chunk: _ChunkR
         settings = {key: value for key, value in settings.items() if key in options.restrict_keys}
     settings = run_setters(settings, options.decorators)
     values = _normalise_row(settings, path, chunk)
-    chunk.rows.append((stamp.path.rpartition("/")[0] or ".", values))
+    chunk.rows.append(stamp.path.rpartition("/")[0] or ".", values)
     chunk.stamps.append(stamp)
     return True
 
@@ -437,7 +445,7 @@ def _merge(chunks: Iterator[_ChunkRead]) -> TreeRead:
     for chunk in chunks:
         if chunk.error is not None:
             raise SettingsFileError(*chunk.error)
-        read.rows += chunk.rows
+        read.rows.extend(chunk.rows)
         read.stamps += chunk.stamps
         read.files_found += chunk.files_found
         read.skipped += chunk.skipped
@@ -501,7 +509,8 @@ def start_read(
     """Plan a read of the tree; with ``start_workers_now``, forked workers begin at once.
 
     The caller can then do other work (import SQLAlchemy and pandas) while the
-    workers read, and call :meth:`StartedRead.finish` to join in.
+    workers read, at :data:`EARLY_WORKER_NICENESS` below its priority, and call
+    :meth:`StartedRead.finish` to join in.
     """
     units, planning = plan_units(options)
     return StartedRead(units, options, workers, progress, start_workers_now, planning)
@@ -541,7 +550,7 @@ class StartedRead:
             start_now = workers is not None or start_early
             self._pool = _WorkerPool(self._chunks, options, processes - 1, method, start_now)
             if start_early:
-                self._pool.start_workers()
+                self._pool.start_workers(niceness=EARLY_WORKER_NICENESS)
 
     def finish(self) -> TreeRead:
         """Read what the workers have not, and put every chunk's results together."""
@@ -619,7 +628,7 @@ class _WorkerPool:
         self.results_queue: Any = self.context.Queue()
         self.workers: list[Any] = []
 
-    def start_workers(self) -> None:
+    def start_workers(self, niceness: int = 0) -> None:
         remaining = len(self.chunks) - self.next_chunk.value
         for _ in range(min(self.worker_count, remaining - 1)):
             worker = self.context.Process(
@@ -630,6 +639,7 @@ class _WorkerPool:
                     self.next_chunk,
                     self.units_done,
                     self.results_queue,
+                    niceness,
                 ),
                 daemon=True,
             )
@@ -689,29 +699,15 @@ class _WorkerPool:
             worker.join()
 
 
-def _pack(chunk: _ChunkRead) -> tuple[_ChunkRead, list[tuple[str, ...]], list[Any]]:
-    """The chunk without per-row dicts: each row's keys are pickled once per shape.
-
-    Pickling 50,000 settings dicts costs as much as reading them; as value tuples
-    with a shared key tuple it is a fraction of that.
-    """
-    key_numbers: dict[tuple[str, ...], int] = {}
-    packed_rows = []
-    for directory, values in chunk.rows:
-        keys = tuple(values)
-        number = key_numbers.setdefault(keys, len(key_numbers))
-        packed_rows.append((directory, number, tuple(values.values())))
+def _pack(chunk: _ChunkRead) -> tuple[_ChunkRead, list[tuple[Any, ...]]]:
+    """The chunk as it crosses to the main process: stamps as plain tuples, no plans."""
     stamps = [tuple(stamp) for stamp in chunk.stamps]
-    chunk.rows, chunk.stamps, chunk.shapes = [], [], {}
-    return chunk, list(key_numbers), [packed_rows, stamps]
+    chunk.stamps, chunk.shapes = [], {}
+    return chunk, stamps
 
 
-def _unpack(packed: tuple[_ChunkRead, list[tuple[str, ...]], list[Any]]) -> _ChunkRead:
-    chunk, key_tuples, (packed_rows, stamps) = packed
-    chunk.rows = [
-        (directory, dict(zip(key_tuples[number], values, strict=True)))
-        for directory, number, values in packed_rows
-    ]
+def _unpack(packed: tuple[_ChunkRead, list[tuple[Any, ...]]]) -> _ChunkRead:
+    chunk, stamps = packed
     chunk.stamps = list(map(FileStamp._make, stamps))
     return chunk
 
@@ -770,7 +766,10 @@ def _worker(
     next_chunk: Any,
     units_done: Any,
     results_queue: Any,
+    niceness: int = 0,
 ) -> None:
+    if niceness and hasattr(os, "nice"):
+        os.nice(niceness)
     gc.disable()  # this process only reads, sends and exits: see naklar.gc_pause
     try:
         while (number := _claim(next_chunk)) < len(chunks):

@@ -177,8 +177,7 @@ def refresh_store(
     for key in record.dropped_keys:  # a key left out once stays out, as in a full load
         read.tally.kinds.pop(key, None)
         read.tally.unsupported.pop(key, None)
-        for _, values in read.rows:
-            values.pop(key, None)
+    read.rows.drop_keys(record.dropped_keys)
     stored_keys = {column.key for column in record.columns}
     if stored_keys & set(read.tally.unsupported):
         return _reload(store, record, load_func, decorators, workers, progress, changes, read)

@@ -92,7 +92,8 @@ def test_numpy_scalars_are_typed_when_unpickling_imports_numpy(tmp_path: Path) -
         print('numpy' in sys.modules)
         tree = start_loading({str(tmp_path / "results")!r}, workers=1).finish()
         print({{key: kind.value for key, kind in tree.kinds.items()}})
-        print([(key, type(value).__name__) for key, value in tree.rows[0][1].items()])
+        _, first = next(iter(tree.rows))
+        print([(key, type(value).__name__) for key, value in first.items()])
         """
     )
     assert seen.splitlines() == [
