@@ -2,9 +2,9 @@
 
 sqlite3 hands every value over as a Python object: a frame of 100,000 runs and
 16 columns takes about 0.5 s to build from the table, which is most of what
-reopening a store and looking at it costs. So the first time a store's whole
-table is read into a frame, the frame is also kept beside the table as Arrow
-IPC, in the table ``<t>_naklar_frame``. Later frames, in this process or any
+reopening a store and looking at it costs. So a load into a file, and after
+a change the first frame of the whole table, keeps that frame beside the table
+as Arrow IPC, in the table ``<t>_naklar_frame``. Later frames, in this process or any
 later one, are read back from it in milliseconds. The copy is uncompressed
 (about 140 bytes per run at 16 columns) so that its buffers are used in place;
 zstd would halve it but take 30 ms per 100,000 runs to decompress. Filtered

@@ -369,7 +369,9 @@ def test_a_store_of_an_older_format_is_loaded_again(store: naklar.Store, tree: P
     store.load(tree, dict_file="conf.json")
     meta = store._catalog.meta
     with store.engine.begin() as connection:
-        text = connection.execute(sa.select(meta.c.value)).scalar_one()
+        text = connection.execute(
+            sa.select(meta.c.value).where(meta.c.name == "store")
+        ).scalar_one()
         older = json.dumps({**json.loads(text), "format": 1})
         connection.execute(meta.update().values(value=older))
 

@@ -54,6 +54,14 @@ def frame_from_table(store: Store) -> pd.DataFrame:
     return store._frame_from_table(list(store.E._naklar_columns.values()), [])
 
 
+def load_without_copy(tree: Path, url: str) -> Store:
+    """Load into ``url``, then remove the copy the load kept, as if it never had one."""
+    store = naklar.load(tree, url=url, dict_file="conf.json")
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        connection.execute("DROP TABLE experiment_naklar_frame")
+    return store
+
+
 def forbid_table_reads(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_: Any, **__: Any) -> None:
         raise AssertionError("the frame was read from the table, not from the copy")
@@ -61,8 +69,26 @@ def forbid_table_reads(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "_frame_from_table", refuse)
 
 
-def test_the_first_full_frame_keeps_a_copy(tree: Path, url: str) -> None:
+def test_a_load_into_a_file_keeps_a_copy(
+    tree: Path, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = naklar.load(tree, url=url, dict_file="conf.json")
+
+    assert len(snapshot_rows(url)) == 1
+    reopened = naklar.open(url)
+    forbid_table_reads(reopened, monkeypatch)
+    assert reopened.frame()["C"].tolist() == [1] * 3 + [2] * 3
+    assert store.report is not None and store.report.loaded == 6
+
+
+def test_a_load_without_rows_keeps_no_copy(tree: Path, url: str) -> None:
+    naklar.load(tree, url=url, dict_file="conf.json", autoload=False)
+
+    assert snapshot_rows(url) == []
+
+
+def test_the_first_full_frame_keeps_a_copy(tree: Path, url: str) -> None:
+    store = load_without_copy(tree, url)
     assert snapshot_rows(url) == []
 
     store.frame()
@@ -129,7 +155,7 @@ def test_filtered_rows_get_the_dtypes_of_the_rows_selected(
 
 
 def test_a_column_subset_alone_keeps_no_copy(tree: Path, url: str) -> None:
-    store = naklar.load(tree, url=url, dict_file="conf.json")
+    store = load_without_copy(tree, url)
 
     assert store.frame("f1")["f1"].tolist() == [RUNS[run]["f1"] for run in RUNS]
     assert snapshot_rows(url) == []
@@ -195,12 +221,12 @@ def test_loading_again_replaces_the_copy(tree: Path, url: str, make_tree: Any) -
 
     naklar.load(other, url=url, dict_file="conf.json")
 
-    assert snapshot_rows(url) == []
+    assert len(snapshot_rows(url)) == 1
     assert naklar.open(url).frame()["gamma"].tolist() == [1.5]
 
 
 def test_a_change_while_the_frame_is_read_keeps_no_copy(tree: Path, url: str) -> None:
-    store = naklar.load(tree, url=url, dict_file="conf.json")
+    store = load_without_copy(tree, url)
     assert store._snapshot is not None
 
     def read_while_someone_writes() -> pd.DataFrame:
@@ -216,7 +242,7 @@ def test_a_change_while_the_frame_is_read_keeps_no_copy(tree: Path, url: str) ->
 
 
 def test_a_read_only_database_gives_frames_without_a_copy(tree: Path, url: str) -> None:
-    naklar.load(tree, url=url, dict_file="conf.json")
+    load_without_copy(tree, url)
     path = url.removeprefix("sqlite:///")
 
     read_only = naklar.open(f"sqlite:///file:{path}?mode=ro&uri=true")
@@ -226,7 +252,7 @@ def test_a_read_only_database_gives_frames_without_a_copy(tree: Path, url: str) 
 
 
 def test_a_copy_in_a_locked_database_is_skipped(tree: Path, url: str) -> None:
-    naklar.load(tree, url=url, dict_file="conf.json")
+    load_without_copy(tree, url)
     store = naklar.Store.open(sa.create_engine(url, connect_args={"timeout": 0}))
     with sqlite3.connect(url.removeprefix("sqlite:///")) as writer:
         writer.execute("BEGIN IMMEDIATE")  # readers may read, no one else may write
