@@ -64,13 +64,6 @@ __all__ = [
 PARALLEL_AFTER_SECONDS = 0.08
 #: Reading left that pays for a worker that must import naklar (forkserver, spawn).
 _SLOW_START_SECONDS = 1.5
-#: How far below this process's priority a worker runs while this process imports
-#: SQLAlchemy and pandas. numpy's import starts BLAS threads that spin for about
-#: 0.1 s; on two cores, a worker at the same priority took CPU from the imports
-#: (0.02-0.05 s of a 0.65 s load of 10,000 runs). This process claims chunks from
-#: the same counter, so a worker that gets little CPU delays the load by at most
-#: the chunk it holds.
-EARLY_WORKER_NICENESS = 5
 #: Chunks per process: enough to balance uneven subtrees, few enough to be cheap.
 _CHUNKS_PER_PROCESS = 24
 #: The planner splits subtrees until it has this many (or the tree ends).
@@ -509,8 +502,7 @@ def start_read(
     """Plan a read of the tree; with ``start_workers_now``, forked workers begin at once.
 
     The caller can then do other work (import SQLAlchemy and pandas) while the
-    workers read, at :data:`EARLY_WORKER_NICENESS` below its priority, and call
-    :meth:`StartedRead.finish` to join in.
+    workers read, and call :meth:`StartedRead.finish` to join in.
     """
     units, planning = plan_units(options)
     return StartedRead(units, options, workers, progress, start_workers_now, planning)
@@ -550,7 +542,7 @@ class StartedRead:
             start_now = workers is not None or start_early
             self._pool = _WorkerPool(self._chunks, options, processes - 1, method, start_now)
             if start_early:
-                self._pool.start_workers(niceness=EARLY_WORKER_NICENESS)
+                self._pool.start_workers()
 
     def finish(self) -> TreeRead:
         """Read what the workers have not, and put every chunk's results together."""
@@ -628,7 +620,7 @@ class _WorkerPool:
         self.results_queue: Any = self.context.Queue()
         self.workers: list[Any] = []
 
-    def start_workers(self, niceness: int = 0) -> None:
+    def start_workers(self) -> None:
         remaining = len(self.chunks) - self.next_chunk.value
         for _ in range(min(self.worker_count, remaining - 1)):
             worker = self.context.Process(
@@ -639,7 +631,6 @@ class _WorkerPool:
                     self.next_chunk,
                     self.units_done,
                     self.results_queue,
-                    niceness,
                 ),
                 daemon=True,
             )
@@ -766,10 +757,7 @@ def _worker(
     next_chunk: Any,
     units_done: Any,
     results_queue: Any,
-    niceness: int = 0,
 ) -> None:
-    if niceness and hasattr(os, "nice"):
-        os.nice(niceness)
     gc.disable()  # this process only reads, sends and exits: see naklar.gc_pause
     try:
         while (number := _claim(next_chunk)) < len(chunks):

@@ -184,9 +184,10 @@ def write_runs(root: Path, count: int) -> None:
         "report = naklar.load({root!r}, dict_file='conf.json').report",
     ],
 )
-def test_a_load_into_a_new_store_reads_before_sqlalchemy_is_imported(
+def test_a_load_into_a_new_store_forks_its_reader_after_numpy_before_sqlalchemy(
     tmp_path: Path, load: str
 ) -> None:
+    # numpy first: the worker inherits it, and OpenBLAS's spinning thread ends at the fork
     write_runs(tmp_path / "results", 20)
     seen = run_python(
         f"""
@@ -196,14 +197,15 @@ def test_a_load_into_a_new_store_reads_before_sqlalchemy_is_imported(
         calls = []
         original = loading.start_read
         def start_read(*args, **kwargs):
-            calls.append((kwargs['start_workers_now'], 'sqlalchemy' in sys.modules))
+            imported = [name in sys.modules for name in ('numpy', 'sqlalchemy', 'pandas')]
+            calls.append((kwargs['start_workers_now'], *imported))
             return original(*args, **kwargs)
         loading.start_read = start_read
         {load.format(root=str(tmp_path / "results"))}
         print(calls, report.loaded)
         """
     )
-    assert seen == "[(True, False)] 20"
+    assert seen == "[(True, True, False, False)] 20"
 
 
 @pytest.mark.skipif(not TWO_CORES, reason="a worker needs a second core")

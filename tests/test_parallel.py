@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -235,48 +233,3 @@ def test_a_class_is_refused_as_a_whole_exactly_when_each_of_its_values_is(value:
     container = isinstance(value, (list, tuple, set, frozenset, dict))  # refused by contents
 
     assert unsupported_class(type(value)) == (refused and not container)
-
-
-def _niceness_by_process(root: Path, start_workers_now: bool) -> dict[int, set[int]]:
-    """Per process that read runs, the niceness it read them at (the loader records both)."""
-
-    def load(path: str) -> dict[str, int]:
-        time.sleep(0.002)  # slow enough that both processes read some runs
-        return {"pid": os.getpid(), "nice": os.nice(0)}
-
-    options = reading.ReadOptions(str(root), "conf.json", load, {})
-    started = reading.start_read(
-        options, workers=2, progress=False, start_workers_now=start_workers_now
-    )
-    if start_workers_now:
-        time.sleep(0.5)  # as the imports would: the worker reads meanwhile
-    seen: dict[int, set[int]] = {}
-    for _, values in started.finish().rows:
-        seen.setdefault(values["pid"], set()).add(values["nice"])
-    return seen
-
-
-@pytest.mark.skipif(not hasattr(os, "nice"), reason="os.nice is POSIX only")
-def test_a_worker_started_before_the_imports_gives_way_to_them(make_tree: Any) -> None:
-    root = make_tree({str(i): {"i": i} for i in range(200)}, fmt="json")
-    own = os.nice(0)
-
-    seen = _niceness_by_process(root, start_workers_now=True)
-
-    workers = [nice for pid, nice in seen.items() if pid != os.getpid()]
-    assert workers == [{own + reading.EARLY_WORKER_NICENESS}]
-    assert reading.EARLY_WORKER_NICENESS > 0  # a lower priority than this process's
-    assert seen.get(os.getpid(), {own}) == {own}
-
-
-@pytest.mark.skipif(not hasattr(os, "nice"), reason="os.nice is POSIX only")
-def test_workers_started_with_the_main_process_reading_keep_its_priority(
-    make_tree: Any,
-) -> None:
-    root = make_tree({str(i): {"i": i} for i in range(200)}, fmt="json")
-    own = os.nice(0)
-
-    seen = _niceness_by_process(root, start_workers_now=False)
-
-    workers = [nice for pid, nice in seen.items() if pid != os.getpid()]
-    assert workers == [{own}]
