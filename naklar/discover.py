@@ -79,11 +79,17 @@ class FileStamp(NamedTuple):
 def stamp_file(path: str, prefix: int, dir_ctime_ns: int | None = None) -> FileStamp:
     """``path``'s stamp; ``prefix`` is the length of the root's path with its separator."""
     try:
-        status = os.stat(path)
-        size, mtime_ns = status.st_size, status.st_mtime_ns
-    except OSError:
-        size, mtime_ns = -1, -1  # vanished: reading it will say so
-    return FileStamp(path[prefix:].replace(os.sep, "/"), size, mtime_ns, dir_ctime_ns)
+        return stamp_of(path, prefix, os.stat(path), dir_ctime_ns)
+    except OSError:  # vanished: reading it will say so
+        return FileStamp(path[prefix:].replace(os.sep, "/"), -1, -1, dir_ctime_ns)
+
+
+def stamp_of(
+    path: str, prefix: int, status: os.stat_result, dir_ctime_ns: int | None = None
+) -> FileStamp:
+    """The stamp of ``path`` whose status is ``status``."""
+    relative = path[prefix:].replace(os.sep, "/")
+    return FileStamp(relative, status.st_size, status.st_mtime_ns, dir_ctime_ns)
 
 
 @dataclass
@@ -203,11 +209,17 @@ def scan_directory(
         return None
 
     subdirectories = []
-    for entry in listing:
+    for entry in listing:  # inlined: run directories hold hundreds of thousands of entries
         try:
             if entry.name == dict_file:
                 _record_settings_entry(entry, found)
-            elif _should_enter(entry, follow_symlinks, include_hidden, found):
+            elif not entry.is_dir():  # follows a symlink to a directory
+                continue
+            elif entry.is_symlink() and not follow_symlinks:
+                found.symlinked.append(entry.path)
+            elif entry.name.startswith(".") and not include_hidden:
+                found.hidden.append(entry.path)
+            else:
                 subdirectories.append(entry.name)
         except OSError as error:
             found.problems.append(
@@ -287,9 +299,8 @@ class GuidedWalk:
             return False  # the listing says what became of it
         if not stat.S_ISREG(status.st_mode):
             return False
-        relative = path[self.prefix :].replace(os.sep, "/")
         found.paths.append(path)
-        found.stamps.append(FileStamp(relative, status.st_size, status.st_mtime_ns, ctime))
+        found.stamps.append(stamp_of(path, self.prefix, status, ctime))
         return True
 
     def _list(self, directory: str, ctime: int | None, found: Discovery) -> list[str] | None:
@@ -355,20 +366,6 @@ def _record_settings_entry(entry: os.DirEntry[str], found: Discovery) -> None:
         found.paths.append(entry.path)
     else:
         found.unreadable.append((entry.path, reason))
-
-
-def _should_enter(
-    entry: os.DirEntry[str], follow_symlinks: bool, include_hidden: bool, found: Discovery
-) -> bool:
-    if not entry.is_dir(follow_symlinks=True):
-        return False
-    if entry.is_symlink() and not follow_symlinks:
-        found.symlinked.append(entry.path)
-        return False
-    if entry.name.startswith(".") and not include_hidden:
-        found.hidden.append(entry.path)
-        return False
-    return True
 
 
 def unreadable_reason(path: str) -> str | None:

@@ -13,7 +13,7 @@ import json
 import os
 import pickle
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import NaklarError, SettingsFileError
 
@@ -25,6 +25,8 @@ __all__ = [
     "load_yaml",
     "loader_for",
     "read_settings",
+    "parser_for",
+    "read_and_stat_settings",
     "describe_error",
 ]
 
@@ -43,7 +45,11 @@ def load_pickle(path: str) -> Any:
 def load_json(path: str) -> Any:
     """Parse ``path`` as JSON."""
     with open(path, "rb") as handle:
-        return json.loads(handle.read())
+        return _parse_json(handle)
+
+
+def _parse_json(handle: BinaryIO) -> Any:
+    return json.loads(handle.read())
 
 
 def load_yaml(path: str) -> Any:
@@ -122,6 +128,17 @@ def loader_for(dict_file: str) -> Loader:
 
 _ONLY_STR = {str}
 
+Parser = Callable[[BinaryIO], Any]
+#: The built-in loaders as parsers of a file opened for reading bytes, so that the
+#: reader can stamp the file it opened with ``os.fstat``: one path lookup per file
+#: instead of two (a ``stat`` and an ``open``), 1 us of 30 per file.
+_PARSERS: dict[Loader, Parser] = {load_json: _parse_json, load_pickle: pickle.load}
+
+
+def parser_for(load: Loader) -> Parser | None:
+    """The parser of an open file that ``load`` amounts to, if it is a built-in loader."""
+    return _PARSERS.get(load)
+
 
 def read_settings(path: str, load: Loader) -> dict[str, Any]:
     """Read one settings file, turning every failure into :class:`SettingsFileError`.
@@ -135,6 +152,26 @@ def read_settings(path: str, load: Loader) -> dict[str, Any]:
         raise
     except Exception as error:  # a user's load_func may raise anything
         raise SettingsFileError(path, describe_error(error)) from error
+    return _checked(path, settings)
+
+
+def read_and_stat_settings(path: str, parse: Parser) -> tuple[dict[str, Any], os.stat_result]:
+    """:func:`read_settings` with a built-in parser, and the status of the file it read.
+
+    The status is taken once the file is open and before it is read: a file
+    rewritten meanwhile looks changed to the next refresh.
+    """
+    try:
+        with open(path, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            settings = parse(handle)
+    except Exception as error:
+        raise SettingsFileError(path, describe_error(error)) from error
+    return _checked(path, settings), status
+
+
+def _checked(path: str, settings: Any) -> dict[str, Any]:
+    """A loaded value as a settings dict with string keys, or :class:`SettingsFileError`."""
     if not isinstance(settings, Mapping):
         raise SettingsFileError(
             path, f"expected a dict of settings, the file holds a {type(settings).__name__}"

@@ -38,9 +38,10 @@ from .discover import (
     find_settings_files,
     scan_directory,
     stamp_file,
+    stamp_of,
 )
 from .errors import NaklarError, SettingsFileError
-from .loaders import Loader, read_settings
+from .loaders import Loader, Parser, parser_for, read_and_stat_settings, read_settings
 from .progress import Progress
 from .rows import SettingsRows
 from .schema import INT64_MAX, INT64_MIN, Kind, KindTally, Unsupported, unsupported_class
@@ -269,15 +270,24 @@ def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
             )
     chunk = _ChunkRead()
     _add_findings(chunk, found)
-    if guided is None:
-        found.stamps = [stamp_file(path, options.prefix) for path in found.paths]
     if options.stat_only:
-        chunk.stamps = found.stamps
+        chunk.stamps = found.stamps if guided is not None else _stamps(found.paths, options)
         return chunk
-    for path, stamp in zip(found.paths, found.stamps, strict=True):
+    parse = parser_for(options.load) if guided is None else None
+    if parse is not None:  # each file is stamped as it is read
+        for path in found.paths:
+            if not _read_file(path, None, options, chunk, parse):
+                break
+        return chunk
+    stamps = found.stamps if guided is not None else _stamps(found.paths, options)
+    for path, stamp in zip(found.paths, stamps, strict=True):
         if not _read_file(path, stamp, options, chunk):
             break
     return chunk
+
+
+def _stamps(paths: list[str], options: ReadOptions) -> list[FileStamp]:
+    return [stamp_file(path, options.prefix) for path in paths]
 
 
 def _guided_walk(options: ReadOptions) -> GuidedWalk | None:
@@ -310,14 +320,26 @@ def _add_findings(chunk: _ChunkRead | TreeRead, found: Discovery) -> None:
     chunk.symlinked += found.symlinked
 
 
-def _read_file(path: str, stamp: FileStamp, options: ReadOptions, chunk: _ChunkRead) -> bool:
+def _read_file(
+    path: str,
+    stamp: FileStamp | None,
+    options: ReadOptions,
+    chunk: _ChunkRead,
+    parse: Parser | None = None,
+) -> bool:
     """Add one file's row (or its skip) to ``chunk``; ``False`` stops the chunk.
 
-    ``stamp`` was taken before reading: a file rewritten meanwhile looks changed
-    to the next refresh.
+    ``stamp`` was taken before reading, or is ``None`` for ``parse`` (a built-in
+    loader's) to read the file and stamp it once it is open: either way a file
+    rewritten meanwhile looks changed to the next refresh.
     """
     try:
-        settings = read_settings(path, options.load)
+        if stamp is None:
+            assert parse is not None
+            settings, status = read_and_stat_settings(path, parse)
+            stamp = stamp_of(path, options.prefix, status)
+        else:
+            settings = read_settings(path, options.load)
     except SettingsFileError as error:
         if options.raise_on_error:
             chunk.error = (error.path, error.reason)

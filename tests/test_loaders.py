@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,15 @@ from typing import Any
 import pytest
 
 from naklar.errors import SettingsFileError
-from naklar.loaders import describe_error, load_pickle, read_settings
+from naklar.loaders import (
+    describe_error,
+    load_json,
+    load_pickle,
+    loader_for,
+    parser_for,
+    read_and_stat_settings,
+    read_settings,
+)
 
 
 @pytest.mark.parametrize(
@@ -73,3 +82,57 @@ def test_read_settings_not_a_mapping_raises(tmp_path: Path) -> None:
         read_settings(str(path), load_pickle)
 
     assert raised.value.reason == "expected a dict of settings, the file holds a str"
+
+
+def _write(path: Path, settings: Any, fmt: str) -> Path:
+    if fmt == "json":
+        path.write_text(json.dumps(settings))
+    else:
+        path.write_bytes(pickle.dumps(settings))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["json", "pkl"])
+def test_a_built_in_loader_reads_as_its_parser_with_the_files_status(
+    tmp_path: Path, fmt: str
+) -> None:
+    path = _write(tmp_path / f"conf.{fmt}", {"C": 1, 2: "b"}, fmt)
+    parse = parser_for(loader_for(path.name))
+    assert parse is not None
+
+    settings, status = read_and_stat_settings(str(path), parse)
+
+    assert settings == read_settings(str(path), loader_for(path.name)) == {"C": 1, "2": "b"}
+    on_disk = os.stat(path)
+    assert (status.st_size, status.st_mtime_ns) == (on_disk.st_size, on_disk.st_mtime_ns)
+
+
+def test_other_loaders_have_no_parser() -> None:
+    assert parser_for(lambda path: {}) is None
+    assert parser_for(loader_for("conf.joblib")) is None  # joblib memory-maps by path
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "file vanished before it could be read"),
+        (b"[1, 2]", "expected a dict of settings, the file holds a list"),
+        (b"{", "invalid JSON: Expecting property name enclosed in double quotes"),
+    ],
+)
+def test_reading_with_a_parser_fails_as_reading_by_path(
+    tmp_path: Path, content: bytes | None, reason: str
+) -> None:
+    path = tmp_path / "conf.json"
+    if content is not None:
+        path.write_bytes(content)
+    parse = parser_for(load_json)
+    assert parse is not None
+
+    with pytest.raises(SettingsFileError) as by_parser:
+        read_and_stat_settings(str(path), parse)
+    with pytest.raises(SettingsFileError) as by_path:
+        read_settings(str(path), load_json)
+
+    assert by_parser.value.reason == by_path.value.reason
+    assert by_parser.value.reason.startswith(reason)
