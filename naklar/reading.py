@@ -270,24 +270,21 @@ def _read_chunk(units: list[Unit], options: ReadOptions) -> _ChunkRead:
             )
     chunk = _ChunkRead()
     _add_findings(chunk, found)
+    # A guided walk has stamped the files. Otherwise a built-in loader's files are
+    # stamped as they are opened to be read (a stamp of None), others first.
+    parse = None if guided is not None or options.stat_only else parser_for(options.load)
+    if guided is None and parse is None:
+        found.stamps = [stamp_file(path, options.prefix) for path in found.paths]
     if options.stat_only:
-        chunk.stamps = found.stamps if guided is not None else _stamps(found.paths, options)
+        chunk.stamps = found.stamps
         return chunk
-    parse = parser_for(options.load) if guided is None else None
-    if parse is not None:  # each file is stamped as it is read
-        for path in found.paths:
-            if not _read_file(path, None, options, chunk, parse):
-                break
-        return chunk
-    stamps = found.stamps if guided is not None else _stamps(found.paths, options)
+    stamps: Sequence[FileStamp | None] = (
+        found.stamps if parse is None else [None] * len(found.paths)
+    )
     for path, stamp in zip(found.paths, stamps, strict=True):
-        if not _read_file(path, stamp, options, chunk):
+        if not _read_file(path, stamp, options, chunk, parse):
             break
     return chunk
-
-
-def _stamps(paths: list[str], options: ReadOptions) -> list[FileStamp]:
-    return [stamp_file(path, options.prefix) for path in paths]
 
 
 def _guided_walk(options: ReadOptions) -> GuidedWalk | None:
