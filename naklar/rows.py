@@ -105,7 +105,7 @@ class SettingsRows:
         ]
 
     def rename_key(self, key: str, new_key: str) -> None:
-        """Store ``key``'s values under ``new_key``, in the same place among the row's keys."""
+        """Store ``key``'s values under ``new_key`` (a key no row has), in the same place."""
         self.key_sets = [
             tuple(new_key if name == key else name for name in key_set) for key_set in self.key_sets
         ]
