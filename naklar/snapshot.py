@@ -41,6 +41,8 @@ __all__ = ["FrameSnapshot", "snapshot_for"]
 SNAPSHOT_FORMAT = 1
 #: SQLite refuses values beyond 1e9 bytes by default; stay well below.
 MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024
+#: The fewest bytes a value takes in the copy (a number: 8, and most columns are).
+_MIN_BYTES_PER_VALUE = 8
 _GENERATION = "generation"
 _EVENTS = ("INSERT", "UPDATE", "DELETE")
 
@@ -108,6 +110,10 @@ class FrameSnapshot:
         except sa.exc.OperationalError:
             pass
         return frame
+
+    def may_fit(self, rows: int, columns: int) -> bool:
+        """Whether a copy of this many values could be kept (if not, no frame need be read)."""
+        return rows * columns * _MIN_BYTES_PER_VALUE <= MAX_SNAPSHOT_BYTES
 
     def _installed(self, connection: sa.Connection) -> bool:
         """The copy's table and all three triggers exist (a re-created table loses its triggers)."""

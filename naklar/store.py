@@ -203,7 +203,11 @@ class Store:
         warn_about_lost_floats(tree.report, self.engine.dialect.name)
         self.table, self._model, self.report, self.root_dir = table, model, tree.report, root
         self._record, self._load_func, self._decorators = record, load_func, decorators
-        if autoload and self._snapshot is not None:
+        if (
+            autoload
+            and self._snapshot is not None
+            and self._snapshot.may_fit(len(tree.rows), len(specs))
+        ):
             # a store in a file is loaded to be reopened: its first frame there comes
             # from the copy (at 100,000 runs the copy costs the load 0.6 s, and
             # saves each later session's first frame as much)

@@ -355,3 +355,17 @@ def test_a_store_whose_counter_went_missing_gives_frames_without_a_copy(
 
     assert naklar.open(url).frame()["C"].tolist() == [1] * 3 + [2] * 3
     assert snapshot_rows(url) == []
+
+
+def test_a_load_too_large_for_a_copy_reads_no_frame(
+    tree: Path, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = len(RUNS) * len(RUNS["C1/seed0"])  # 8 bytes each at least: one byte too many
+    monkeypatch.setattr("naklar.snapshot.MAX_SNAPSHOT_BYTES", values * 8 - 1)
+    store = Store(sa.create_engine(url))
+    forbid_table_reads(store, monkeypatch)
+
+    report = store.load(tree, dict_file="conf.json")
+
+    assert report.loaded == 6
+    assert snapshot_rows(url) == []
