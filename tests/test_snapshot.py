@@ -215,14 +215,18 @@ def test_a_refresh_shows_new_and_changed_runs(tree: Path, url: str) -> None:
     assert frame["lr"].isna().sum() == 6
 
 
-def test_loading_again_replaces_the_copy(tree: Path, url: str, make_tree: Any) -> None:
+def test_loading_again_replaces_the_copy(
+    tree: Path, url: str, make_tree: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     naklar.load(tree, url=url, dict_file="conf.json").frame()
     other = make_tree({"x": {"gamma": 1.5}}, fmt="json", root="other")
 
     naklar.load(other, url=url, dict_file="conf.json")
 
     assert len(snapshot_rows(url)) == 1
-    assert naklar.open(url).frame()["gamma"].tolist() == [1.5]
+    reopened = naklar.open(url)
+    forbid_table_reads(reopened, monkeypatch)
+    assert reopened.frame()["gamma"].tolist() == [1.5]
 
 
 def test_a_change_while_the_frame_is_read_keeps_no_copy(tree: Path, url: str) -> None:
