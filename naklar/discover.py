@@ -81,15 +81,19 @@ def stamp_file(path: str, prefix: int, dir_ctime_ns: int | None = None) -> FileS
     try:
         return stamp_of(path, prefix, os.stat(path), dir_ctime_ns)
     except OSError:  # vanished: reading it will say so
-        return FileStamp(path[prefix:].replace(os.sep, "/"), -1, -1, dir_ctime_ns)
+        return FileStamp(_relative(path, prefix), -1, -1, dir_ctime_ns)
 
 
 def stamp_of(
     path: str, prefix: int, status: os.stat_result, dir_ctime_ns: int | None = None
 ) -> FileStamp:
     """The stamp of ``path`` whose status is ``status``."""
-    relative = path[prefix:].replace(os.sep, "/")
-    return FileStamp(relative, status.st_size, status.st_mtime_ns, dir_ctime_ns)
+    return FileStamp(_relative(path, prefix), status.st_size, status.st_mtime_ns, dir_ctime_ns)
+
+
+def _relative(path: str, prefix: int) -> str:
+    """``path`` below the root, with ``/`` as the run index spells it on every system."""
+    return path[prefix:].replace(os.sep, "/")
 
 
 @dataclass

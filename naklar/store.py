@@ -206,7 +206,7 @@ class Store:
         if (
             autoload
             and self._snapshot is not None
-            and self._snapshot.may_fit(len(tree.rows), len(specs))
+            and self._snapshot.may_fit(len(tree.rows), len(self._stored_specs()))
         ):
             # a store in a file is loaded to be reopened: its first frame there comes
             # from the copy (at 100,000 runs the copy costs the load 0.6 s, and
@@ -459,7 +459,7 @@ class Store:
         and without a current copy, ``None`` sends the caller to the table.
         """
         assert self._snapshot is not None
-        stored = [spec for spec in self.E._naklar_columns.values() if not _has_getter(spec)]
+        stored = self._stored_specs()
         if conditions:
             return self._filtered_from_snapshot(specs, conditions, stored)
         names = [spec.name for spec in specs]
@@ -471,10 +471,14 @@ class Store:
         frame.columns = [spec.key for spec in specs]
         return frame
 
+    def _stored_specs(self) -> list[ColumnSpec]:
+        """The columns the table holds (and its Arrow copy): all but getters' computed ones."""
+        return [spec for spec in self.E._naklar_columns.values() if not _has_getter(spec)]
+
     def _take_snapshot(self) -> pd.DataFrame:
         """Every stored column read from the table (named by SQL name), kept as the copy."""
         assert self._snapshot is not None
-        stored = [spec for spec in self.E._naklar_columns.values() if not _has_getter(spec)]
+        stored = self._stored_specs()
         return self._snapshot.take(
             self.engine, lambda: self._frame_from_table(stored, [], by_name=True)
         )
