@@ -74,7 +74,7 @@ def reset() -> None:
     _store = None
 
 
-@gc_paused()
+@gc_paused(promote=True)  # what a load leaves is long-lived: see naklar.gc_pause
 def initialise(
     root_dir: str | os.PathLike[str],
     autoload: bool = True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,3 +64,101 @@ def test_loading_and_selecting_leave_the_collector_on(
 
     assert seen == [False] * 4
     assert gc.isenabled()
+
+
+class _Cycle:
+    """An object in a reference cycle with itself, so only the collector can free it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.fixture
+def young_generation_empty(collector_on: None) -> None:
+    """Collect first, so no young collection runs (and promotes) during a short test."""
+    gc.collect()
+
+
+def _generation_of(obj: object) -> int | None:
+    """The generation ``obj`` sits in: the index of the generation listing it."""
+    for generation in range(3):
+        if any(o is obj for o in gc.get_objects(generation)):
+            return generation
+    return None
+
+
+def test_what_a_promoting_pause_made_ends_in_the_oldest_generation(
+    young_generation_empty: None,
+) -> None:
+    with gc_paused(promote=True):
+        made = _Cycle()
+        assert _generation_of(made) == 0
+    assert _generation_of(made) == 2
+
+
+def test_a_pause_promotes_nothing_unless_asked(young_generation_empty: None) -> None:
+    with gc_paused():
+        made = _Cycle()
+    assert _generation_of(made) == 0
+
+
+def test_objects_from_before_the_pause_are_promoted_too(young_generation_empty: None) -> None:
+    before = _Cycle()
+    assert _generation_of(before) == 0
+    with gc_paused(promote=True):
+        pass
+    assert _generation_of(before) == 2
+
+
+def test_an_inner_pause_promotes_nothing(young_generation_empty: None) -> None:
+    with gc_paused(promote=True):
+        with gc_paused(promote=True):
+            made = _Cycle()
+        assert _generation_of(made) == 0  # only the outermost pause ends the pause
+    assert _generation_of(made) == 2
+
+
+def test_a_pause_with_the_collector_off_promotes_nothing(young_generation_empty: None) -> None:
+    gc.disable()
+    with gc_paused(promote=True):
+        made = _Cycle()
+    assert _generation_of(made) == 0
+
+
+def test_cycles_made_during_the_pause_are_still_collected(young_generation_empty: None) -> None:
+    with gc_paused(promote=True):
+        made = _Cycle()
+        alive = weakref.ref(made)
+        del made
+    assert alive() is not None  # a cycle: only a collection frees it
+    gc.collect()
+    assert alive() is None
+
+
+def test_objects_frozen_by_the_process_stay_frozen(young_generation_empty: None) -> None:
+    frozen = _Cycle()
+    gc.freeze()
+    try:
+        count = gc.get_freeze_count()
+        with gc_paused(promote=True):
+            made = _Cycle()
+        assert gc.get_freeze_count() == count
+        assert _generation_of(frozen) is None  # still in the permanent generation
+        assert _generation_of(made) == 0
+    finally:
+        gc.unfreeze()
+
+
+def test_a_load_promotes_and_a_select_does_not(
+    young_generation_empty: None, make_tree: Any
+) -> None:
+    root = make_tree({"a": {"C": 1}, "b": {"C": 2}}, fmt="json")
+    experiment.initialise(root, dict_file="conf.json", workers=1)
+    assert _generation_of(experiment.store().table) == 2
+    store = naklar.load(root, dict_file="conf.json", workers=1)
+    assert _generation_of(store.table) == 2
+
+    gc.collect()
+    before_select = _Cycle()
+    assert len(store.select("C", C=2)) == 1
+    assert _generation_of(before_select) == 0
