@@ -12,8 +12,11 @@ SQLAlchemy on a cold load), the table and the mapped class. So a load's pause ca
 end by moving every object into the oldest generation, where full collections
 still examine them, instead of leaving them to the young collections. Those would
 walk the imports' 160,000 objects twice to free a few hundred: 0.05 s of a
-10,000-run cold load. Other pauses (a select) do not promote: the cycles a query
-leaves behind are young garbage, best freed by the next young collection.
+10,000-run cold load. The price is paid once, by the next full collection (at
+the latest at exit): it walks about 70,000 of the imports' tuples that a young
+collection would have stopped tracking, 0.02 s. Other pauses (a select) do not
+promote: the cycles a query leaves behind are young garbage, best freed by the
+next young collection.
 """
 
 from __future__ import annotations

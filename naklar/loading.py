@@ -19,17 +19,14 @@ from .decorator import parse_decorators
 from .discover import natural_key
 from .errors import NoSettingsFilesError, SettingsFileError, UnsupportedValueError, warn
 from .loaders import Loader, loader_for
+from .parallel import StartedRead, read_files, read_tree, start_read
 from .reading import (
     FileStamp,
     ReadOptions,
     RowView,
-    StartedRead,
     TreeRead,
     keep_directory_ctimes,
     keep_only,
-    read_files,
-    read_tree,
-    start_read,
 )
 from .rows import SettingsRows
 from .schema import NON_FINITE_LOST_BY, Kind, KindTally
@@ -156,8 +153,8 @@ def start_loading(
     The arguments are :meth:`naklar.Store.load`'s; :meth:`PendingLoad.finish`
     returns the typed rows. ``start_workers_now``
     lets workers read while this process does something else first (see
-    :func:`naklar.reading.start_read`); ``workers`` and ``progress`` are
-    described in :func:`naklar.reading.read_tree`. ``record_dir_ctimes`` stats
+    :func:`naklar.parallel.start_read`); ``workers`` and ``progress`` are
+    described in :func:`naklar.parallel.read_tree`. ``record_dir_ctimes`` stats
     each run directory for the run index, so that the first refresh of a store
     that outlives this process lists only what changed.
     """

@@ -31,14 +31,13 @@ from .errors import NaklarWarning, NoSettingsFilesError
 from .loaders import Loader, loader_for
 from .loading import LoadReport, RefreshCounts, finish_load, warn_about_lost_floats
 from .model import assign_names, build_model, parse_decorators
+from .parallel import read_files, start_read
 from .reading import (
     FileStamp,
     ReadOptions,
     TreeRead,
     keep_directory_ctimes,
     keep_only,
-    read_files,
-    start_read,
 )
 from .schema import KindTally, infer_column_kind
 

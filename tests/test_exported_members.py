@@ -19,6 +19,7 @@ PUBLIC_MODULES = [
     "naklar.frames",
     "naklar.accessor",
     "naklar.reading",
+    "naklar.parallel",
     "naklar.bulk",
     "naklar.catalog",
     "naklar.refreshing",

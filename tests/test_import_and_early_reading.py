@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from naklar import reading
+from naklar import parallel, reading
 from naklar.loaders import load_json
 
 TWO_CORES = len(os.sched_getaffinity(0)) >= 2 if hasattr(os, "sched_getaffinity") else False
@@ -214,7 +214,7 @@ def test_started_workers_read_before_finish_is_called(tmp_path: Path) -> None:
     write_runs(root, 200)
     options = reading.ReadOptions(str(root), "conf.json", load_json, {})
 
-    started = reading.start_read(options, workers=None, progress=False, start_workers_now=True)
+    started = parallel.start_read(options, workers=None, progress=False, start_workers_now=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and _worker_running():
         time.sleep(0.05)  # the worker exits once every chunk is read and sent
@@ -235,7 +235,7 @@ def test_a_cancelled_read_leaves_no_worker(tmp_path: Path) -> None:
     write_runs(root, 200)
     slow = reading.ReadOptions(str(root), "conf.json", _slow_load, {})
 
-    started = reading.start_read(slow, workers=None, progress=False, start_workers_now=True)
+    started = parallel.start_read(slow, workers=None, progress=False, start_workers_now=True)
     assert _worker_running()
     started.cancel()
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import naklar
-from naklar import reading
+from naklar import parallel, reading
 from naklar.errors import SettingsFileError
 from naklar.loaders import load_json
 from naklar.schema import KindTally, Unsupported, unsupported_class
@@ -44,13 +44,13 @@ def test_parallel_read_gives_the_serial_table(make_tree: Any) -> None:
     (root / "group2" / "broken" / "conf.pkl").write_bytes(b"not a pickle")
 
     serial, serial_report = _frame_of(root, workers=1)
-    parallel, parallel_report = _frame_of(root, workers=2)
+    in_workers, workers_report = _frame_of(root, workers=2)
 
-    assert parallel.equals(serial)
-    assert list(parallel.dtypes) == list(serial.dtypes)
-    assert parallel_report.skipped == serial_report.skipped
-    assert parallel_report.dropped_keys == serial_report.dropped_keys
-    assert parallel_report.loaded + len(parallel_report.skipped) == parallel_report.files_found
+    assert in_workers.equals(serial)
+    assert list(in_workers.dtypes) == list(serial.dtypes)
+    assert workers_report.skipped == serial_report.skipped
+    assert workers_report.dropped_keys == serial_report.dropped_keys
+    assert workers_report.loaded + len(workers_report.skipped) == workers_report.files_found
 
 
 def test_parallel_read_runs_a_lambda_loader_and_closure_setter(make_tree: Any) -> None:
@@ -108,7 +108,7 @@ def test_plan_units_keeps_natural_order_when_splitting_subtrees(make_tree: Any) 
     root = make_tree(runs, fmt="json")
     options = reading.ReadOptions(str(root), "conf.json", load_json, {})
 
-    read = reading.read_tree(options, workers=1, progress=False)
+    read = parallel.read_tree(options, workers=1, progress=False)
 
     assert [directory for directory, _ in read.rows] == [
         ".",
@@ -145,10 +145,10 @@ _scalars = st.one_of(
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.dictionaries(st.sampled_from(["a", "b", "c"]), _scalars, max_size=3))
 def test_fast_normalisation_agrees_with_normalise_value(row: dict[str, Any]) -> None:
-    chunk = reading._ChunkRead()
+    chunk = reading.ChunkRead()
 
     values = reading._normalise_row(dict(row), "conf.json", chunk)
-    merged = reading._merge(iter([chunk]))
+    merged = reading.merge_chunks(iter([chunk]))
 
     reference = KindTally()
     for key, value in row.items():
@@ -214,16 +214,16 @@ def test_reading_with_threads_running_uses_a_fork_server_or_stays_serial(make_tr
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert reading._start_method(options) in ("forkserver", "spawn")
-        assert reading._start_method(lambda_options) is None
-        parallel = reading.read_tree(options, workers=2, progress=False)
-        serial = reading.read_tree(lambda_options, workers=2, progress=False)
+        assert parallel._start_method(options) in ("forkserver", "spawn")
+        assert parallel._start_method(lambda_options) is None
+        in_workers = parallel.read_tree(options, workers=2, progress=False)
+        serial = parallel.read_tree(lambda_options, workers=2, progress=False)
     finally:
         stop.set()
         thread.join()
 
-    assert parallel.workers_used == 2 and serial.workers_used == 1
-    assert parallel.rows == serial.rows
+    assert in_workers.workers_used == 2 and serial.workers_used == 1
+    assert in_workers.rows == serial.rows
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
