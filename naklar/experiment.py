@@ -74,7 +74,7 @@ def reset() -> None:
     _store = None
 
 
-@gc_paused(promote=True)  # what a load leaves is long-lived: see naklar.gc_pause
+@gc_paused()
 def initialise(
     root_dir: str | os.PathLike[str],
     autoload: bool = True,
@@ -154,6 +154,7 @@ def initialise(
     return _store.load(root_dir, autoload=autoload, **options)
 
 
+@gc_paused()  # the first store of a process imports SQLAlchemy
 def open(  # noqa: A001 (the module API's counterpart of naklar.open)
     url: str | sa.Engine, *, table_name: str = "experiment", decorators: Any = None
 ) -> Store:

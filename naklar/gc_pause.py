@@ -7,16 +7,16 @@ alone hold half a million). That was about 8 % of a cold load. The pause is
 scoped: the collector runs again afterwards (unless it was already off), and
 collects any cycle made meanwhile then.
 
-What survives a load is long-lived: the modules imported meanwhile (pandas and
-SQLAlchemy on a cold load), the table and the mapped class. So a load's pause can
-end by moving every object into the oldest generation, where full collections
-still examine them, instead of leaving them to the young collections. Those would
-walk the imports' 160,000 objects twice to free a few hundred: 0.05 s of a
-10,000-run cold load. The price is paid once, by the next full collection (at
-the latest at exit): it walks about 70,000 of the imports' tuples that a young
-collection would have stopped tracking, 0.02 s. Other pauses (a select) do not
-promote: the cycles a query leaves behind are young garbage, best freed by the
-next young collection.
+A pause that leaves many new objects behind ends by moving every object into
+the oldest generation, where full collections still examine them, instead of
+leaving them to the young collections. Such objects are long-lived: the modules
+imported meanwhile (SQLAlchemy and pandas, on a process's first load, reopen or
+frame), a table and its mapped class. The young collections would walk the
+imports' 160,000 objects twice to free a few hundred: 0.05 s of a 10,000-run
+cold load. The price is paid once, by the next full collection (at the latest
+at exit): it walks about 70,000 of the imports' tuples that a young collection
+would have stopped tracking, 0.02 s. A pause that leaves few objects (a query's
+leftovers, young garbage) does not promote them.
 """
 
 from __future__ import annotations
@@ -25,15 +25,20 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
-__all__ = ["gc_paused", "promote_to_oldest_generation"]
+__all__ = ["gc_paused", "promote_to_oldest_generation", "PROMOTE_AFTER_OBJECTS"]
+
+#: A pause after which more objects are new than this promotes every object: tens
+#: of thousands come from an import or a load, a query leaves hundreds.
+PROMOTE_AFTER_OBJECTS = 10_000
 
 
 @contextlib.contextmanager
-def gc_paused(*, promote: bool = False) -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Disable the cyclic garbage collector inside the block; restore it after.
 
-    With ``promote``, a pause that turns the collector back on first moves
-    every object into the oldest generation (:func:`promote_to_oldest_generation`).
+    A pause that turns the collector back on with more than
+    :data:`PROMOTE_AFTER_OBJECTS` new objects first promotes every object
+    (:func:`promote_to_oldest_generation`).
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -41,7 +46,8 @@ def gc_paused(*, promote: bool = False) -> Iterator[None]:
         yield
     finally:
         if was_enabled:
-            if promote:
+            # the young generation's count: objects made since its last collection
+            if gc.get_count()[0] > PROMOTE_AFTER_OBJECTS:
                 promote_to_oldest_generation()
             gc.enable()
 

@@ -51,7 +51,7 @@ def load_into_new_store(
         raise
 
 
-@gc_paused(promote=True)  # what a load leaves is long-lived: see naklar.gc_pause
+@gc_paused()
 def load(root_dir: str | os.PathLike[str], *, url: str | None = None, **options: Any) -> Store:
     """Load a results tree into a new store and return it.
 

@@ -215,6 +215,7 @@ class Store:
         return tree.report
 
     @classmethod
+    @gc_paused()
     def open(
         cls,
         engine: sa.Engine | str,
