@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -153,12 +154,15 @@ def _start_method(options: ReadOptions) -> str | None:
 
     ``fork`` is cheap and hands the worker the loader and setters as they are
     (lambdas included), but forking a process that runs other threads (a
-    notebook kernel does) can deadlock the child. Then workers come from a
-    ``forkserver`` (or ``spawn``), which must be sent the loader and setters by
-    pickle: a lambda or closure cannot be, so those reads stay serial.
+    notebook kernel does) can deadlock the child. On macOS the system libraries
+    (Accelerate, under numpy) run threads Python does not see, and a forked
+    child that touches them can crash: Python itself stopped forking there by
+    default. Otherwise workers come from a ``forkserver`` (or ``spawn``), which
+    must be sent the loader and setters by pickle: a lambda or closure cannot
+    be, so those reads stay serial.
     """
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    if "fork" in methods and threading.active_count() == 1 and sys.platform != "darwin":
         return "fork"
     try:
         pickle.dumps(options)

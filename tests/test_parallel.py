@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -204,9 +206,20 @@ def test_a_worker_that_dies_stops_the_load_with_a_hint(make_tree: Any) -> None:
         )
 
 
-def test_reading_with_threads_running_uses_a_fork_server_or_stays_serial(make_tree: Any) -> None:
-    import threading
+def test_reading_on_macos_never_forks(make_tree: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_tree({str(i): {"i": i} for i in range(4)}, fmt="json")
+    options = reading.ReadOptions(str(root), "conf.json", load_json, {})
+    lambda_options = reading.ReadOptions(str(root), "conf.json", lambda path: load_json(path), {})
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # a script's one thread
+    assert parallel._start_method(options) == "fork"
 
+    monkeypatch.setattr(sys, "platform", "darwin")
+
+    assert parallel._start_method(options) in ("forkserver", "spawn")
+    assert parallel._start_method(lambda_options) is None
+
+
+def test_reading_with_threads_running_uses_a_fork_server_or_stays_serial(make_tree: Any) -> None:
     root = make_tree({str(i): {"i": i} for i in range(40)}, fmt="json")
     options = reading.ReadOptions(str(root), "conf.json", load_json, {})
     lambda_options = reading.ReadOptions(str(root), "conf.json", lambda path: load_json(path), {})
