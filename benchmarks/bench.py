@@ -200,10 +200,23 @@ def ratio(value: float, baseline: float | None) -> str:
     return f"{value / baseline:.2f}x" if baseline else "-"
 
 
+def paired_ratio(cell: Cell, base: Cell | None) -> str:
+    """The median, over repeats, of this contestant's time over the loop's in that repeat.
+
+    Contestants of one repeat run back to back, so a machine that slows down or
+    speeds up between repeats moves both times of a pair alike: on a noisy machine
+    this ratio varies less than the ratio of the medians.
+    """
+    if base is None:
+        return "-"
+    pairs = zip(cell.wall_s, base.wall_s, strict=False)  # a failed contestant stops early
+    return f"{statistics.median(wall / hand for wall, hand in pairs):.2f}x"
+
+
 def table(cells: list[Cell]) -> str:
     header = (
         f"{'contestant':<15} {'N':>7} {'fmt':<4} {'median s':>9} {'min s':>8} "
-        f"{'peak MiB':>9} {'wall/hand':>9} {'mem/hand':>9} {'rows':>7}"
+        f"{'peak MiB':>9} {'wall/hand':>9} {'paired':>7} {'mem/hand':>9} {'rows':>7}"
     )
     lines = [header, "-" * len(header)]
     baselines = {(c.runs, c.format): c for c in cells if c.contestant == BASELINE and c.measured}
@@ -217,6 +230,7 @@ def table(cells: list[Cell]) -> str:
         lines.append(
             f"{prefix} {wall:>9.3f} {min(c.wall_s):>8.3f} {rss:>9.1f} "
             f"{ratio(wall, base.median_wall() if base else None):>9} "
+            f"{paired_ratio(c, base):>7} "
             f"{ratio(rss, base.median_rss() if base else None):>9} {c.rows[0]:>7}"
         )
     return "\n".join(lines)
