@@ -27,8 +27,8 @@ from collections.abc import Iterator
 
 __all__ = ["gc_paused", "promote_to_oldest_generation", "PROMOTE_AFTER_OBJECTS"]
 
-#: A pause after which more objects are new than this promotes every object: tens
-#: of thousands come from an import or a load, a query leaves hundreds.
+#: A pause that ends with more new objects than this promotes them: an import or
+#: a load leaves tens of thousands, a query hundreds.
 PROMOTE_AFTER_OBJECTS = 10_000
 
 
