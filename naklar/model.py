@@ -164,10 +164,11 @@ _HASH_DIGITS = 8
 def assign_names(keys: list[str]) -> dict[str, tuple[str, str]]:
     """``key -> (column name, attribute name)``, unique and safe for any key.
 
-    >>> assign_names(['lr', 'LR', ''])
-    {'lr': ('lr', 'lr'), 'LR': ('LR_1', 'LR'), '': ('key_da39a3ee', '_naklar_c2')}
+    >>> assign_names(['learning rate', ''])
+    {'learning rate': ('learning rate', '_naklar_c0'), '': ('key_da39a3ee', '_naklar_c1')}
 
-    Warns naming the keys that got a numbered suffix because of case.
+    Keys that differ only in case get a numbered suffix (``'lr'``, ``'LR'`` become
+    the columns ``lr`` and ``LR_1``), with a warning naming them.
     """
     taken = {_name_fold(name) for name in RESERVED_COLUMNS}
     names: dict[str, tuple[str, str]] = {}
