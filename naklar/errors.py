@@ -15,6 +15,7 @@ Every message says what was expected, what was given, where, and what fixes it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -74,19 +75,26 @@ class NaklarWarning(UserWarning):
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_CONTEXTLIB_FILE = os.path.abspath(contextlib.__file__)
 
 
 def warn(message: str) -> None:
-    """Issue a :class:`NaklarWarning` attributed to the user's line, not naklar's."""
+    """Issue a :class:`NaklarWarning` attributed to the user's line, not naklar's.
+
+    Frames of naklar's modules are skipped, and so are those of ``contextlib``,
+    whose wrapper runs the functions that ``gc_paused`` decorates.
+    """
     level = 2  # 1 is this function, 2 its caller
     frame = sys._getframe(1)
-    while (
-        frame is not None
-        and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR
-    ):
+    while frame is not None and _inside_naklar(frame.f_code.co_filename):
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     warnings.warn(message, NaklarWarning, stacklevel=level)
+
+
+def _inside_naklar(filename: str) -> bool:
+    path = os.path.abspath(filename)
+    return os.path.dirname(path) == _PACKAGE_DIR or path == _CONTEXTLIB_FILE
 
 
 __all__ += ["NaklarWarning"]
