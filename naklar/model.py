@@ -173,6 +173,7 @@ def assign_names(keys: list[str]) -> dict[str, tuple[str, str]]:
     taken = {_name_fold(name) for name in RESERVED_COLUMNS}
     names: dict[str, tuple[str, str]] = {}
     suffixed: dict[str, str] = {}
+    reserved: dict[str, str] = {}  # a decorator's column named exactly like naklar's own
     for position, key in enumerate(keys):
         base = portable_column_name(key)
         name, suffix = base, 1
@@ -180,18 +181,28 @@ def assign_names(keys: list[str]) -> dict[str, tuple[str, str]]:
             name = _fit(base, f"_{suffix}")
             suffix += 1
         if name != base:
-            suffixed[key] = name
+            (reserved if base in RESERVED_COLUMNS else suffixed)[key] = name
         taken.add(_name_fold(name))
         attribute = key if _is_plain_attribute(key) else f"_naklar_c{position}"
         names[key] = (name, attribute)
+    if reserved:
+        warn(
+            "keys named like naklar's own columns get numbered column names: "
+            + _renames(reserved)
+            + ". Select them by their keys as usual."
+        )
     if suffixed:
         warn(
             "keys that differ only in case (SQLite and MySQL compare column names ignoring "
             "case) get numbered column names: "
-            + ", ".join(f"{key!r} as column {name!r}" for key, name in suffixed.items())
+            + _renames(suffixed)
             + ". Select them by their keys as usual."
         )
     return names
+
+
+def _renames(columns: dict[str, str]) -> str:
+    return ", ".join(f"{key!r} as column {name!r}" for key, name in columns.items())
 
 
 def portable_column_name(key: str) -> str:

@@ -104,6 +104,17 @@ def test_assign_names_case_clash_suffixed_with_warning(
     ]
 
 
+def test_assign_names_reserved_name_suffixed_with_its_own_warning() -> None:
+    with pytest.warns(NaklarWarning) as records:
+        assigned = assign_names(["naklar_dir", "x"])
+
+    assert assigned["naklar_dir"][0] == "naklar_dir_1"
+    assert [str(record.message) for record in records] == [
+        "keys named like naklar's own columns get numbered column names: "
+        "'naklar_dir' as column 'naklar_dir_1'. Select them by their keys as usual."
+    ]
+
+
 @pytest.mark.parametrize(
     ("key", "attribute"),
     [
