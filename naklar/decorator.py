@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .columns import RESERVED_COLUMNS
 from .errors import NaklarError, warn
 
 if TYPE_CHECKING:
@@ -38,6 +39,13 @@ def parse_decorators(decorators: Mapping[str, Any] | None) -> dict[str, Decorato
     """
     parsed: dict[str, Decorator] = {}
     for key, spec in (decorators or {}).items():
+        if key in RESERVED_COLUMNS:
+            # naklar fills these columns itself: a getter or setter would never run
+            raise NaklarError(
+                f"a decorator cannot be named {key!r}: naklar fills that column itself "
+                f"(a settings key of that name is stored as {key + '_1'!r}); name the "
+                f"decorator after a settings key or a new column"
+            )
         if callable(spec):
             spec = (spec,)
         if not isinstance(spec, (tuple, list)) or not 1 <= len(spec) <= 3:
