@@ -173,7 +173,7 @@ def assign_names(keys: list[str]) -> dict[str, tuple[str, str]]:
     taken = {_name_fold(name) for name in RESERVED_COLUMNS}
     names: dict[str, tuple[str, str]] = {}
     suffixed: dict[str, str] = {}
-    reserved: dict[str, str] = {}  # a decorator's column named exactly like naklar's own
+    reserved: dict[str, str] = {}  # named exactly like naklar's own (loading renames those first)
     for position, key in enumerate(keys):
         base = portable_column_name(key)
         name, suffix = base, 1
