@@ -1,7 +1,8 @@
 """Time each contestant loading a sweep tree and selecting f1 > 0.5 as a DataFrame.
 
     python benchmarks/bench.py --runs 1000 10000 --format json pkl --repeat 5 \
-        [--contestants hand,hand_sql,sqlite_utils,naklar] [--json results.json]
+        [--contestants hand,hand_sql,sqlite_utils,naklar] [--json results.json] \
+        [--compare LABEL=PATH ...]
 
 Every measurement is a fresh process started with this interpreter; the wall time is
 taken by this parent around the whole process, imports included. Contestants run
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import dataclasses
 import json
 import os
 import platform
@@ -39,6 +41,11 @@ class Contestant:
     extra_args: tuple[str, ...] = ()
     naklar: bool = False  # takes --initialise-kwargs
     needs_store: bool = False  # run once with --prepare (untimed) before timing
+    checkout: Path = REPO_ROOT  # whose benchmarks/ the script is run from (--compare)
+
+    @property
+    def script_path(self) -> Path:
+        return self.checkout / "benchmarks" / self.script
 
 
 def _naklar(name: str, scenario: str, needs_store: bool = False) -> Contestant:
@@ -110,7 +117,7 @@ def run_process(argv: list[str], timeout: float) -> Outcome:
 
 
 def contestant_argv(c: Contestant, tree: Path, fmt: str, args: argparse.Namespace) -> list[str]:
-    argv = [sys.executable, str(BENCH_DIR / c.script), str(tree), "--format", fmt, *c.extra_args]
+    argv = [sys.executable, str(c.script_path), str(tree), "--format", fmt, *c.extra_args]
     if c.naklar and args.naklar_kwargs:
         argv += ["--initialise-kwargs", args.naklar_kwargs]
     if c.needs_store:
@@ -128,17 +135,18 @@ def warm_page_cache(tree: Path) -> None:
                 f.read()
 
 
-def compile_bytecode() -> None:
+def compile_bytecode(checkouts: list[Path]) -> None:
     """Write the bytecode of naklar and the contestants' modules, as an install would.
 
-    naklar is imported from this checkout; where ``PYTHONDONTWRITEBYTECODE`` is set
+    naklar is imported from a checkout; where ``PYTHONDONTWRITEBYTECODE`` is set
     (this machine sets it) no ``.pyc`` is ever written, and every naklar process
     would compile its 6,000 lines first (about 0.1 s here), which a package installed
     by pip (it compiles on install) never does. pandas, SQLAlchemy and sqlite-utils
     are installed, so theirs exist already.
     """
-    compileall.compile_dir(REPO_ROOT / "naklar", quiet=1)
-    compileall.compile_dir(BENCH_DIR, maxlevels=0, quiet=1)
+    for checkout in checkouts:
+        compileall.compile_dir(checkout / "naklar", quiet=1)
+        compileall.compile_dir(checkout / "benchmarks", maxlevels=0, quiet=1)
 
 
 def record(cell: Cell, outcome: Outcome) -> str:
@@ -214,14 +222,15 @@ def paired_ratio(cell: Cell, base: Cell | None) -> str:
 
 
 def table(cells: list[Cell]) -> str:
+    width = max([15, *(len(c.contestant) for c in cells)])
     header = (
-        f"{'contestant':<15} {'N':>7} {'fmt':<4} {'median s':>9} {'min s':>8} "
+        f"{'contestant':<{width}} {'N':>7} {'fmt':<4} {'median s':>9} {'min s':>8} "
         f"{'peak MiB':>9} {'wall/hand':>9} {'paired':>7} {'mem/hand':>9} {'rows':>7}"
     )
     lines = [header, "-" * len(header)]
     baselines = {(c.runs, c.format): c for c in cells if c.contestant == BASELINE and c.measured}
     for c in cells:
-        prefix = f"{c.contestant:<15} {c.runs:>7} {c.format:<4}"
+        prefix = f"{c.contestant:<{width}} {c.runs:>7} {c.format:<4}"
         if not c.measured:
             lines.append(f"{prefix} {c.status.upper()}: {c.message}")
             continue
@@ -234,6 +243,13 @@ def table(cells: list[Cell]) -> str:
             f"{ratio(rss, base.median_rss() if base else None):>9} {c.rows[0]:>7}"
         )
     return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    """An argument as JSON can hold it: paths as strings."""
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return str(value) if isinstance(value, Path) else value
 
 
 def machine_info() -> dict[str, Any]:
@@ -268,11 +284,30 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per process")
     parser.add_argument("--json", type=Path, help="also write all measurements here")
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="LABEL=PATH",
+        help="also run each chosen naklar contestant from the checkout at PATH (another "
+        "commit's git worktree), as <contestant>@LABEL, in the same repeats",
+    )
     args = parser.parse_args()
     args.contestants = [name.strip() for name in args.contestants.split(",") if name.strip()]
     unknown = [name for name in args.contestants if name not in CONTESTANTS]
     if unknown:
         parser.error(f"unknown contestants {unknown}; choose from {list(CONTESTANTS)}")
+    args.checkouts = [REPO_ROOT]
+    for spec in args.compare:
+        label, _, path = spec.partition("=")
+        checkout = Path(path).resolve()
+        if not label or not (checkout / "benchmarks" / "run_naklar.py").is_file():
+            parser.error(f"--compare {spec!r}: want LABEL=PATH to a checkout with benchmarks/")
+        args.checkouts.append(checkout)
+        for name in [name for name in args.contestants if CONTESTANTS[name].naklar]:
+            twin = dataclasses.replace(CONTESTANTS[name], name=f"{name}@{label}", checkout=checkout)
+            CONTESTANTS[twin.name] = twin
+            args.contestants.append(twin.name)
     return args
 
 
@@ -280,7 +315,7 @@ def main() -> int:
     args = parse_args()
     machine = machine_info()
     print("machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()))
-    compile_bytecode()
+    compile_bytecode(args.checkouts)
     # Load the libraries' files into the page cache before the first timed process.
     subprocess.run([sys.executable, "-c", "import pandas, sqlalchemy, sqlite_utils"], check=False)
 
@@ -307,7 +342,7 @@ def main() -> int:
     if args.json:
         payload = {
             "machine": machine,
-            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "args": {k: _plain(v) for k, v in vars(args).items()},
             "cells": [asdict(c) for c in cells],
         }
         args.json.write_text(json.dumps(payload, indent=2))
