@@ -298,13 +298,14 @@ def parse_args() -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown contestants {unknown}; choose from {list(CONTESTANTS)}")
     args.checkouts = [REPO_ROOT]
+    chosen_naklar = [name for name in args.contestants if CONTESTANTS[name].naklar]
     for spec in args.compare:
         label, _, path = spec.partition("=")
         checkout = Path(path).resolve()
         if not label or not (checkout / "benchmarks" / "run_naklar.py").is_file():
             parser.error(f"--compare {spec!r}: want LABEL=PATH to a checkout with benchmarks/")
         args.checkouts.append(checkout)
-        for name in [name for name in args.contestants if CONTESTANTS[name].naklar]:
+        for name in chosen_naklar:
             twin = dataclasses.replace(CONTESTANTS[name], name=f"{name}@{label}", checkout=checkout)
             CONTESTANTS[twin.name] = twin
             args.contestants.append(twin.name)
