@@ -107,7 +107,7 @@ def test_a_pause_that_made_many_objects_moves_them_to_the_oldest_generation(
 def test_a_pause_that_made_few_objects_leaves_them_young(young_generation_empty: None) -> None:
     with gc_paused():
         made = [_Cycle() for _ in range(100)]
-    assert _generation_of(made) == 0
+    assert _generation_of(made) in (0, 1)  # young: a young collection may have run since
 
 
 def test_objects_from_before_the_pause_are_promoted_too(young_generation_empty: None) -> None:
@@ -163,7 +163,7 @@ def test_a_select_promotes_nothing(young_generation_empty: None, make_tree: Any)
     gc.collect()
     before_select = _Cycle()
     assert len(store.select("C", C=2)) == 1
-    assert _generation_of(before_select) == 0
+    assert _generation_of(before_select) in (0, 1)  # young, not promoted
 
 
 _FIRST_LOAD = """
