@@ -203,15 +203,13 @@ class Store:
         warn_about_lost_floats(tree.report, self.engine.dialect.name)
         self.table, self._model, self.report, self.root_dir = table, model, tree.report, root
         self._record, self._load_func, self._decorators = record, load_func, decorators
-        if (
-            autoload
-            and self._snapshot is not None
-            and self._snapshot.may_fit(len(tree.rows), len(self._stored_specs()))
-        ):
+        if autoload and self._snapshot is not None:
             # a store in a file is loaded to be reopened: its first frame there comes
             # from the copy (at 100,000 runs the copy costs the load 0.6 s, and
             # saves each later session's first frame as much)
-            self._take_snapshot()
+            stored = self._stored_specs()
+            if self._snapshot.may_fit(len(tree.rows), len(stored)):
+                self._take_snapshot(stored)
         return tree.report
 
     @classmethod
@@ -468,7 +466,7 @@ class Store:
         if frame is None:
             if {spec.name for spec in stored} != set(names):
                 return None
-            frame = self._take_snapshot()[names]
+            frame = self._take_snapshot(stored)[names]
         frame.columns = [spec.key for spec in specs]
         return frame
 
@@ -476,10 +474,9 @@ class Store:
         """The columns the table holds (and its Arrow copy): all but getters' computed ones."""
         return [spec for spec in self.E._naklar_columns.values() if not _has_getter(spec)]
 
-    def _take_snapshot(self) -> pd.DataFrame:
-        """Every stored column read from the table (named by SQL name), kept as the copy."""
+    def _take_snapshot(self, stored: list[ColumnSpec]) -> pd.DataFrame:
+        """``stored`` (:meth:`_stored_specs`) read from the table, by SQL name, kept as the copy."""
         assert self._snapshot is not None
-        stored = self._stored_specs()
         return self._snapshot.take(
             self.engine, lambda: self._frame_from_table(stored, [], by_name=True)
         )
