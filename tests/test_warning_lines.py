@@ -30,24 +30,17 @@ def _naklar_warnings(caught: list[warnings.WarningMessage]) -> list[warnings.War
     return [record for record in caught if record.category is NaklarWarning]
 
 
-def test_a_load_warns_at_the_callers_line(tree_with_a_broken_file: Path) -> None:
+@pytest.mark.parametrize(
+    "load", [naklar.load, experiment.initialise], ids=["naklar.load", "initialise"]
+)
+def test_a_load_warns_at_the_callers_line(load: Any, tree_with_a_broken_file: Path) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         line = _next_line()
-        naklar.load(tree_with_a_broken_file, dict_file="conf.json", workers=1)
+        load(tree_with_a_broken_file, dict_file="conf.json", workers=1)
 
     [record] = _naklar_warnings(caught)
     assert "b/conf.json" in str(record.message)
-    assert (record.filename, record.lineno) == (__file__, line)
-
-
-def test_initialise_warns_at_the_callers_line(tree_with_a_broken_file: Path) -> None:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        line = _next_line()
-        experiment.initialise(tree_with_a_broken_file, dict_file="conf.json", workers=1)
-
-    [record] = _naklar_warnings(caught)
     assert (record.filename, record.lineno) == (__file__, line)
 
 
