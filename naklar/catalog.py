@@ -23,15 +23,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
 from .bulk import bulk_insert, fetch_rows
 from .discover import FileStamp
 from .loaders import Loader
+from .loading import LoadOptions, LoadReport, OnError
 from .model import ID_COLUMN, ColumnSpec, Decorator, column_spec
 from .schema import Kind
 from .sqltypes import long_text
@@ -116,30 +117,73 @@ class StoreRecord:
         ]
         return cls(**document)
 
-    def describes_load(
-        self,
+    @classmethod
+    def for_load(
+        cls,
         root: str,
-        dict_file: str,
-        load_func: Loader | None,
+        options: LoadOptions,
         decorators: Mapping[str, Decorator],
-        restrict_keys: Collection[str] | None,
-        follow_symlinks: bool,
-        include_hidden: bool,
+        columns: list[ColumnRecord],
+        report: LoadReport,
+    ) -> StoreRecord:
+        """The record of a full load of ``root`` with ``options``, before any row has an id."""
+        restrict_keys = options.restrict_keys
+        return cls(
+            os.path.abspath(root),
+            options.dict_file,
+            columns,
+            next_id=0,
+            restrict_keys=sorted(restrict_keys) if restrict_keys is not None else None,
+            on_error=options.on_error,
+            on_unsupported=options.on_unsupported,
+            follow_symlinks=options.follow_symlinks,
+            include_hidden=options.include_hidden,
+            custom_load_func=options.load_func is not None,
+            decorated_keys=list(decorators),
+            setter_keys=[key for key, decorator in decorators.items() if decorator.setter],
+            dropped_keys=dict(report.dropped_keys),
+            renamed_keys=dict(report.renamed_keys),
+        )
+
+    def describes_load(
+        self, root: str, options: LoadOptions, decorators: Mapping[str, Decorator]
     ) -> bool:
         """Would loading with these options give this stored table, file for unchanged file?
 
         Not with a ``load_func`` or setters: they are code, not stored, and could
         change values without any file changing.
         """
+        restrict_keys = options.restrict_keys
         return (
             self.root_dir == os.path.abspath(root)
-            and self.dict_file == dict_file
+            and self.dict_file == options.dict_file
             and self.restrict_keys == (sorted(restrict_keys) if restrict_keys is not None else None)
-            and self.follow_symlinks == follow_symlinks
-            and self.include_hidden == include_hidden
-            and load_func is None
+            and self.follow_symlinks == options.follow_symlinks
+            and self.include_hidden == options.include_hidden
+            and options.load_func is None
             and not self.custom_load_func
             and not any(decorator.setter for decorator in decorators.values())
+        )
+
+    def load_options(
+        self,
+        load_func: Loader | None,
+        decorators: Mapping[str, Any] | None,
+        workers: int | None,
+        progress: bool | None,
+    ) -> LoadOptions:
+        """The stored options, completed with the code and choices that are not stored."""
+        return LoadOptions(
+            self.dict_file,
+            load_func,
+            decorators,
+            self.restrict_keys,
+            cast(OnError, self.on_error),
+            cast(OnError, self.on_unsupported),
+            self.follow_symlinks,
+            self.include_hidden,
+            workers,
+            progress,
         )
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .gc_pause import gc_paused
 from .loaders import Loader
-from .loading import LoadReport, OnError
+from .loading import LoadOptions, LoadReport, OnError
 from .starting import load_into_new_store
 
 if TYPE_CHECKING:
@@ -136,22 +136,22 @@ def initialise(
     """
     if engine_kwargs:
         connect(**engine_kwargs)
-    options: dict[str, Any] = {
-        "dict_file": dict_file,
-        "load_func": load_func,
-        "decorators": decorators,
-        "restrict_keys": restrict_keys,
-        "on_error": on_error,
-        "on_unsupported": on_unsupported,
-        "follow_symlinks": follow_symlinks,
-        "include_hidden": include_hidden,
-        "workers": workers,
-        "progress": progress,
-    }
+    options = LoadOptions(
+        dict_file,
+        load_func,
+        decorators,
+        restrict_keys,
+        on_error,
+        on_unsupported,
+        follow_symlinks,
+        include_hidden,
+        workers,
+        progress,
+    )
     if _store is None:  # a new in-memory store: read while SQLAlchemy and pandas import
-        _, report = load_into_new_store(store, root_dir, autoload=autoload, options=options)
+        _, report = load_into_new_store(store, root_dir, options, autoload=autoload)
         return report
-    return _store.load(root_dir, autoload=autoload, **options)
+    return _store.load_with(root_dir, options, autoload=autoload)
 
 
 @gc_paused()  # the first store of a process imports SQLAlchemy

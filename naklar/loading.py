@@ -36,7 +36,9 @@ __all__ = [
     "Skipped",
     "LoadReport",
     "LoadedTree",
+    "LoadOptions",
     "start_loading",
+    "read_options_for",
     "PendingLoad",
     "RowView",
     "warn_about_lost_floats",
@@ -132,76 +134,92 @@ class LoadedTree:
     tally: KindTally = field(default_factory=KindTally)
 
 
+@dataclass(frozen=True)
+class LoadOptions:
+    """How a tree is read: the keyword arguments of :meth:`naklar.Store.load`.
+
+    :func:`naklar.experiment.initialise` and :meth:`naklar.Store.load` spell them out
+    for their users; inside naklar they travel as this one object.
+    """
+
+    dict_file: str = "conf.pkl"
+    load_func: Loader | None = None
+    decorators: Mapping[str, Any] | None = None
+    restrict_keys: Collection[str] | None = None
+    on_error: OnError = "warn"
+    on_unsupported: OnError = "warn"
+    follow_symlinks: bool = False
+    include_hidden: bool = False
+    workers: int | None = None
+    progress: bool | None = None
+
+
 def start_loading(
     root_dir: str,
+    options: LoadOptions,
     *,
-    dict_file: str = "conf.pkl",
-    load_func: Loader | None = None,
-    decorators: Mapping[str, Any] | None = None,
-    restrict_keys: Collection[str] | None = None,
-    on_error: OnError = "warn",
-    on_unsupported: OnError = "warn",
-    follow_symlinks: bool = False,
-    include_hidden: bool = False,
-    workers: int | None = None,
-    progress: bool | None = None,
     start_workers_now: bool = False,
     record_dir_ctimes: bool = False,
 ) -> PendingLoad:
-    """Check the arguments and begin reading every ``dict_file`` under ``root_dir``.
+    """Check the options and begin reading every settings file under ``root_dir``.
 
-    The arguments are :meth:`naklar.Store.load`'s; :meth:`PendingLoad.finish`
-    returns the typed rows. ``start_workers_now``
+    :meth:`PendingLoad.finish` returns the typed rows. ``start_workers_now``
     lets workers read while this process does something else first (see
-    :func:`naklar.parallel.start_read`); ``workers`` and ``progress`` are
-    described in :func:`naklar.parallel.read_tree`. ``record_dir_ctimes`` stats
+    :func:`naklar.parallel.start_read`); ``options.workers`` and ``options.progress``
+    are described in :func:`naklar.parallel.read_tree`. ``record_dir_ctimes`` stats
     each run directory for the run index, so that the first refresh of a store
     that outlives this process lists only what changed.
     """
-    check_mode("on_error", on_error)
-    check_mode("on_unsupported", on_unsupported)
-    _check_root(root_dir, dict_file)
-    options = ReadOptions(
-        root_dir,
-        dict_file,
-        load_func or loader_for(dict_file),
-        parse_decorators(decorators),
-        restrict_keys=keep_only(restrict_keys),
-        raise_on_error=on_error == "raise",
-        follow_symlinks=follow_symlinks,
-        include_hidden=include_hidden,
-        record_dir_ctimes=record_dir_ctimes,
-    )
+    check_mode("on_error", options.on_error)
+    check_mode("on_unsupported", options.on_unsupported)
+    _check_root(root_dir, options.dict_file)
+    read_options = read_options_for(root_dir, options, record_dir_ctimes=record_dir_ctimes)
     started = None
-    if on_error != "raise":  # a strict read walks first, then reads
+    if options.on_error != "raise":  # a strict read walks first, then reads
         started = start_read(
-            options, workers=workers, progress=progress, start_workers_now=start_workers_now
+            read_options,
+            workers=options.workers,
+            progress=options.progress,
+            start_workers_now=start_workers_now,
         )
-    return PendingLoad(options, on_error, on_unsupported, workers, progress, started)
+    return PendingLoad(read_options, options, started)
+
+
+def read_options_for(root_dir: str, options: LoadOptions, **walk: Any) -> ReadOptions:
+    """What a reading process needs of ``options``; ``walk`` sets ReadOptions' other fields."""
+    return ReadOptions(
+        root_dir,
+        options.dict_file,
+        options.load_func or loader_for(options.dict_file),
+        parse_decorators(options.decorators),
+        restrict_keys=keep_only(options.restrict_keys),
+        raise_on_error=options.on_error == "raise",
+        follow_symlinks=options.follow_symlinks,
+        include_hidden=options.include_hidden,
+        **walk,
+    )
 
 
 @dataclass
 class PendingLoad:
     """A load whose reading has begun."""
 
-    options: ReadOptions
-    on_error: OnError
-    on_unsupported: OnError
-    workers: int | None
-    progress: bool | None
+    read_options: ReadOptions
+    options: LoadOptions
     started: StartedRead | None
 
     def finish(self) -> LoadedTree:
         """Every file read, accounted for and typed."""
+        options = self.options
         if self.started is None:
-            read = _read_strictly(self.options, self.workers, self.progress)
+            read = _read_strictly(self.read_options, options.workers, options.progress)
         else:
             read = self.started.finish()
-        root_dir, dict_file = self.options.root_dir, self.options.dict_file
+        root_dir, dict_file = self.read_options.root_dir, options.dict_file
         if not read.files_found:
             raise NoSettingsFilesError(_nothing_found_message(root_dir, dict_file, read))
         report = LoadReport(root_dir, dict_file)
-        return finish_load(read, report, self.on_error, self.on_unsupported)
+        return finish_load(read, report, options.on_error, options.on_unsupported)
 
     def cancel(self) -> None:
         """Stop reading: the load will not be finished."""

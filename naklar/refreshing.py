@@ -28,16 +28,21 @@ from .catalog import (
     specs_from_record,
 )
 from .errors import NaklarWarning, NoSettingsFilesError
-from .loaders import Loader, loader_for
-from .loading import LoadReport, RefreshCounts, finish_load, warn_about_lost_floats
-from .model import assign_names, build_model, parse_decorators
+from .loaders import Loader
+from .loading import (
+    LoadOptions,
+    LoadReport,
+    RefreshCounts,
+    finish_load,
+    read_options_for,
+    warn_about_lost_floats,
+)
+from .model import assign_names, build_model
 from .parallel import read_files, start_read
 from .reading import (
     FileStamp,
-    ReadOptions,
     TreeRead,
     keep_directory_ctimes,
-    keep_only,
 )
 from .schema import KindTally, infer_column_kind
 
@@ -135,7 +140,6 @@ def refresh_store(
     progress: bool | None,
 ) -> LoadReport:
     """Apply the tree's changes since the last load or refresh to ``store``'s table."""
-    parsed_decorators = parse_decorators(decorators)
     root = record.root_dir
     if not os.path.isdir(root):
         raise NoSettingsFilesError(
@@ -144,27 +148,23 @@ def refresh_store(
         )
     with store.engine.connect() as connection:
         indexed = store._catalog.read_runs(connection)
-    options = ReadOptions(
+    load_options = record.load_options(load_func, decorators, workers, progress)
+    walk_options = read_options_for(
         root,
-        record.dict_file,
-        load_func or loader_for(record.dict_file),
-        parsed_decorators,
-        restrict_keys=keep_only(record.restrict_keys),
-        raise_on_error=record.on_error == "raise",
-        follow_symlinks=record.follow_symlinks,
-        include_hidden=record.include_hidden,
+        load_options,
         stat_only=True,
         # following symlinks, a directory's ctime does not tell about what it links to
         indexed_dirs=None if record.follow_symlinks else _run_directories(root, indexed),
     )
-    walk = start_read(options, workers=workers, progress=progress, start_workers_now=True)
+    parsed_decorators = walk_options.decorators
+    walk = start_read(walk_options, workers=workers, progress=progress, start_workers_now=True)
     # The frame that usually follows a refresh needs pandas: import it while workers walk.
     importlib.import_module(".frames", __package__)
     on_disk = walk.finish()
     changes = compare_files(indexed, on_disk.stamps)
     read = read_files(
         [os.path.join(root, stamp.path) for stamp in changes.to_read],
-        dataclasses.replace(options, stat_only=False, indexed_dirs=None),
+        dataclasses.replace(walk_options, stat_only=False, indexed_dirs=None),
         workers=workers,
         progress=progress,
     )
@@ -179,16 +179,16 @@ def refresh_store(
     read.rows.drop_keys(record.dropped_keys)
     stored_keys = {column.key for column in record.columns}
     if stored_keys & set(read.tally.unsupported):
-        return _reload(store, record, load_func, decorators, workers, progress, changes, read)
+        return _reload(store, record, load_options, changes, read)
     report = LoadReport(store.root_dir or root, record.dict_file)
     with warnings.catch_warnings(record=True) as held:
         # held until it is known that no full load (which warns about the whole tree) follows
         warnings.simplefilter("always", NaklarWarning)
-        tree = finish_load(read, report, record.on_error, record.on_unsupported)  # type: ignore[arg-type]
+        tree = finish_load(read, report, load_options.on_error, load_options.on_unsupported)
     fixed = [key for key, deco in parsed_decorators.items() if deco.column is not None]
     merged = merge_columns(record.columns, tree.tally, fixed)
     if merged.widened:
-        return _reload(store, record, load_func, decorators, workers, progress, changes, read)
+        return _reload(store, record, load_options, changes, read)
     for message in held:
         warnings.warn_explicit(message.message, message.category, message.filename, message.lineno)
 
@@ -259,27 +259,12 @@ def _run_directories(root: str, indexed: Mapping[str, IndexedRun]) -> dict[str, 
 def _reload(
     store: Store,
     record: StoreRecord,
-    load_func: Loader | None,
-    decorators: Mapping[str, Any] | None,
-    workers: int | None,
-    progress: bool | None,
+    options: LoadOptions,
     changes: FileChanges,
     read: TreeRead,
 ) -> LoadReport:
     """A column must change type: load everything again, but report what changed."""
-    report = store.load(
-        store.root_dir or record.root_dir,
-        dict_file=record.dict_file,
-        load_func=load_func,
-        decorators=decorators,
-        restrict_keys=record.restrict_keys,
-        on_error=record.on_error,  # type: ignore[arg-type]
-        on_unsupported=record.on_unsupported,  # type: ignore[arg-type]
-        follow_symlinks=record.follow_symlinks,
-        include_hidden=record.include_hidden,
-        workers=workers,
-        progress=progress,
-    )
+    report = store.load_with(store.root_dir or record.root_dir, options)
     report.changes = _refresh_counts(changes, read, reloaded=True)
     return report
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .gc_pause import gc_paused
-from .loading import LoadReport, start_loading
+from .loading import LoadOptions, LoadReport, start_loading
 
 if TYPE_CHECKING:
     from .store import Store
@@ -27,25 +27,22 @@ __all__ = ["load", "load_into_new_store"]
 def load_into_new_store(
     make_store: Callable[[], Store],
     root_dir: str | os.PathLike[str],
+    options: LoadOptions,
     *,
     autoload: bool = True,
-    options: dict[str, Any],
 ) -> tuple[Store, LoadReport]:
-    """Start reading, then ``make_store()`` (an in-memory one), then load into it.
-
-    ``options`` are :meth:`naklar.Store.load`'s keyword arguments.
-    """
+    """Start reading, then ``make_store()`` (an in-memory one), then load into it."""
     # The frame needs numpy anyway; imported before the worker forks, it spares the
     # worker its import (unpickling numpy values needs it). And OpenBLAS's thread,
     # which spins for about 0.1 s after numpy's import, ends at the fork (OpenBLAS
     # starts it again for the next matrix product) instead of taking a core from
     # the worker and the imports. 10,000 runs: 0.07 s less (pickle), 0.03 s (JSON).
     importlib.import_module("numpy")
-    started = start_loading(os.fspath(root_dir), start_workers_now=True, **options)
+    started = start_loading(os.fspath(root_dir), options, start_workers_now=True)
     try:
         store = make_store()
         importlib.import_module(".frames", __package__)  # frames need pandas: import it now
-        return store, store.load(root_dir, autoload=autoload, started=started, **options)
+        return store, store.load_with(root_dir, options, autoload=autoload, started=started)
     except BaseException:
         started.cancel()  # no worker may outlive a load that failed
         raise
@@ -70,7 +67,7 @@ def load(root_dir: str | os.PathLike[str], *, url: str | None = None, **options:
         store.load(root_dir, **options)
         return store
     autoload = options.pop("autoload", True)
-    store, _ = load_into_new_store(_new_store, root_dir, autoload=autoload, options=options)
+    store, _ = load_into_new_store(_new_store, root_dir, LoadOptions(**options), autoload=autoload)
     return store
 
 

@@ -29,6 +29,7 @@ from .gc_pause import gc_paused
 from .loaders import Loader
 from .loading import (
     LoadedTree,
+    LoadOptions,
     LoadReport,
     OnError,
     PendingLoad,
@@ -95,7 +96,6 @@ class Store:
 
     # -- loading ------------------------------------------------------------
 
-    @gc_paused()
     def load(
         self,
         root_dir: str | os.PathLike[str],
@@ -111,7 +111,6 @@ class Store:
         include_hidden: bool = False,
         workers: int | None = None,
         progress: bool | None = None,
-        started: PendingLoad | None = None,
     ) -> LoadReport:
         """Build the table from every ``dict_file`` under ``root_dir`` and load the rows.
 
@@ -122,69 +121,63 @@ class Store:
         file changing) is refreshed instead (``autoload=True``), or opened as it
         is without scanning (``autoload=False``); the stored ``on_error`` and
         ``on_unsupported`` then apply. Any other difference reloads everything.
-        See :func:`naklar.experiment.initialise` for the parameters; ``started``
-        is a read that :func:`naklar.loading.start_loading` began with the same
-        arguments (the module API starts reading before SQLAlchemy is imported).
+        See :func:`naklar.experiment.initialise` for the parameters.
+        """
+        options = LoadOptions(
+            dict_file,
+            load_func,
+            decorators,
+            restrict_keys,
+            on_error,
+            on_unsupported,
+            follow_symlinks,
+            include_hidden,
+            workers,
+            progress,
+        )
+        return self.load_with(root_dir, options, autoload=autoload)
+
+    @gc_paused()
+    def load_with(
+        self,
+        root_dir: str | os.PathLike[str],
+        options: LoadOptions,
+        *,
+        autoload: bool = True,
+        started: PendingLoad | None = None,
+    ) -> LoadReport:
+        """:meth:`load`, its options given as one object.
+
+        ``started`` is a read that :func:`naklar.loading.start_loading` began with
+        the same options (the module API starts reading before SQLAlchemy is imported).
         """
         root = os.fspath(root_dir)
-        parsed_decorators = parse_decorators(decorators)
+        parsed_decorators = parse_decorators(options.decorators)
         if self.table is None:
             with self.engine.connect() as connection:
                 record = self._catalog.read_record(connection)
-            if record is not None and record.describes_load(
-                root,
-                dict_file,
-                load_func,
-                parsed_decorators,
-                restrict_keys,
-                follow_symlinks,
-                include_hidden,
-            ):
+            if record is not None and record.describes_load(root, options, parsed_decorators):
                 if started is not None:
                     started.cancel()
                 self._adopt(record, parsed_decorators, root)
-                self._decorators = decorators
+                self._decorators = options.decorators
                 if not autoload:
                     return self.report  # type: ignore[return-value]
                 return self.refresh(
-                    load_func=load_func, decorators=decorators, workers=workers, progress=progress
+                    load_func=options.load_func,
+                    decorators=options.decorators,
+                    workers=options.workers,
+                    progress=options.progress,
                 )
         if started is None:
-            started = start_loading(
-                root,
-                dict_file=dict_file,
-                load_func=load_func,
-                decorators=decorators,
-                restrict_keys=restrict_keys,
-                on_error=on_error,
-                on_unsupported=on_unsupported,
-                follow_symlinks=follow_symlinks,
-                include_hidden=include_hidden,
-                workers=workers,
-                progress=progress,
-                record_dir_ctimes=outlives_process(self.engine),
-            )
+            started = start_loading(root, options, record_dir_ctimes=outlives_process(self.engine))
         tree = started.finish()
         specs = _column_specs(tree, parsed_decorators)
         table, model = build_model(
             self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
         )
-        record = StoreRecord(
-            os.path.abspath(root),
-            dict_file,
-            [_column_record(spec, tree) for spec in specs],
-            next_id=0,
-            restrict_keys=sorted(restrict_keys) if restrict_keys is not None else None,
-            on_error=on_error,
-            on_unsupported=on_unsupported,
-            follow_symlinks=follow_symlinks,
-            include_hidden=include_hidden,
-            custom_load_func=load_func is not None,
-            decorated_keys=list(parsed_decorators),
-            setter_keys=[key for key, deco in parsed_decorators.items() if deco.setter],
-            dropped_keys=dict(tree.report.dropped_keys),
-            renamed_keys=dict(tree.report.renamed_keys),
-        )
+        columns = [_column_record(spec, tree) for spec in specs]
+        record = StoreRecord.for_load(root, options, parsed_decorators, columns, tree.report)
         with self.engine.begin() as connection:
             table.drop(connection, checkfirst=True)
             table.create(connection)
@@ -202,7 +195,11 @@ class Store:
         tree.report.inserted = autoload
         warn_about_lost_floats(tree.report, self.engine.dialect.name)
         self.table, self._model, self.report, self.root_dir = table, model, tree.report, root
-        self._record, self._load_func, self._decorators = record, load_func, decorators
+        self._record, self._load_func, self._decorators = (
+            record,
+            options.load_func,
+            options.decorators,
+        )
         if autoload and self._snapshot is not None:
             # a store in a file is loaded to be reopened: its first frame there comes
             # from the copy (at 100,000 runs the copy costs the load 0.6 s, and

@@ -66,9 +66,9 @@ def test_reading_json_imports_no_numpy(tmp_path: Path) -> None:
     seen = run_python(
         f"""
         import sys
-        from naklar.loading import start_loading
-        tree = start_loading({str(tmp_path / "results")!r}, dict_file='conf.json',
-                             workers=1).finish()
+        from naklar.loading import LoadOptions, start_loading
+        options = LoadOptions(dict_file='conf.json', workers=1)
+        tree = start_loading({str(tmp_path / "results")!r}, options).finish()
         print(len(tree.rows), 'numpy' in sys.modules)
         """
     )
@@ -88,9 +88,9 @@ def test_numpy_scalars_are_typed_when_unpickling_imports_numpy(tmp_path: Path) -
     seen = run_python(
         f"""
         import sys
-        from naklar.loading import start_loading
+        from naklar.loading import LoadOptions, start_loading
         print('numpy' in sys.modules)
-        tree = start_loading({str(tmp_path / "results")!r}, workers=1).finish()
+        tree = start_loading({str(tmp_path / "results")!r}, LoadOptions(workers=1)).finish()
         print({{key: kind.value for key, kind in tree.kinds.items()}})
         _, first = next(iter(tree.rows))
         print([(key, type(value).__name__) for key, value in first.items()])
