@@ -9,6 +9,7 @@ row or an entry in :attr:`LoadReport.skipped` with its reason.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -152,6 +153,23 @@ class LoadOptions:
     include_hidden: bool = False
     workers: int | None = None
     progress: bool | None = None
+
+    @classmethod
+    def from_keywords(cls, keywords: Mapping[str, Any], caller: str) -> LoadOptions:
+        """The options ``caller`` was given as ``**keywords``; a name that is none is refused.
+
+        >>> LoadOptions.from_keywords({"dict_fil": "conf.json"}, "load")
+        Traceback (most recent call last):
+        ...
+        TypeError: load() got an unexpected keyword argument 'dict_fil'; did you mean 'dict_file'?
+        """
+        names = [option.name for option in dataclasses.fields(cls)]
+        for keyword in keywords:
+            if keyword not in names:
+                close = difflib.get_close_matches(keyword, names, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; it takes {names}"
+                raise TypeError(f"{caller}() got an unexpected keyword argument {keyword!r}{hint}")
+        return cls(**keywords)
 
 
 def start_loading(

@@ -58,16 +58,17 @@ def load(root_dir: str | os.PathLike[str], *, url: str | None = None, **options:
         store = naklar.load('results', dict_file='conf.json')
         store.select('path', C=[1, 2])
     """
+    autoload = options.pop("autoload", True)
+    load_options = LoadOptions.from_keywords(options, "naklar.load")
     if url is not None:  # the database may hold this tree already: Store.load decides
         import sqlalchemy as sa
 
         from .store import Store
 
         store = Store(sa.create_engine(url))
-        store.load(root_dir, **options)
+        store.load_with(root_dir, load_options, autoload=autoload)
         return store
-    autoload = options.pop("autoload", True)
-    store, _ = load_into_new_store(_new_store, root_dir, LoadOptions(**options), autoload=autoload)
+    store, _ = load_into_new_store(_new_store, root_dir, load_options, autoload=autoload)
     return store
 
 

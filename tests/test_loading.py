@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import naklar
 from naklar import experiment
 from naklar.catalog import StoreRecord
 from naklar.loading import LoadOptions, LoadReport
@@ -87,3 +88,24 @@ def test_a_record_describes_no_load_with_code_that_could_change_values() -> None
     assert not record.describes_load("results", with_load_func, {})
     assert not record.describes_load("results", options, setter)
     assert record.describes_load("results", options, parse_decorators({"C": (str,)}))
+
+
+@pytest.mark.parametrize("url", [None, "sqlite://"], ids=["in memory", "with a url"])
+def test_load_names_the_option_a_misspelt_keyword_meant(
+    make_tree: Callable[..., Path], url: str | None
+) -> None:
+    root = make_tree({"0": {"C": 1}}, fmt="json")
+    with pytest.raises(TypeError, match=r"naklar\.load\(\).*'dict_fil'; did you mean 'dict_file'"):
+        naklar.load(root, url=url, dict_fil="conf.json")
+
+
+def test_load_lists_the_options_when_a_keyword_resembles_none() -> None:
+    with pytest.raises(TypeError, match=r"'colour'; it takes \['dict_file', 'load_func'"):
+        LoadOptions.from_keywords({"colour": "red"}, "naklar.load")
+
+
+def test_load_with_a_url_takes_autoload(make_tree: Callable[..., Path]) -> None:
+    root = make_tree({"0": {"C": 1}}, fmt="json")
+    store = naklar.load(root, url="sqlite://", dict_file="conf.json", autoload=False)
+    assert store.report is not None and not store.report.inserted
+    assert store.select(as_frame=True).empty
