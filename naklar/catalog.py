@@ -127,13 +127,12 @@ class StoreRecord:
         report: LoadReport,
     ) -> StoreRecord:
         """The record of a full load of ``root`` with ``options``, before any row has an id."""
-        restrict_keys = options.restrict_keys
         return cls(
             os.path.abspath(root),
             options.dict_file,
             columns,
             next_id=0,
-            restrict_keys=sorted(restrict_keys) if restrict_keys is not None else None,
+            restrict_keys=_stored_keys(options.restrict_keys),
             on_error=options.on_error,
             on_unsupported=options.on_unsupported,
             follow_symlinks=options.follow_symlinks,
@@ -153,11 +152,10 @@ class StoreRecord:
         Not with a ``load_func`` or setters: they are code, not stored, and could
         change values without any file changing.
         """
-        restrict_keys = options.restrict_keys
         return (
             self.root_dir == os.path.abspath(root)
             and self.dict_file == options.dict_file
-            and self.restrict_keys == (sorted(restrict_keys) if restrict_keys is not None else None)
+            and self.restrict_keys == _stored_keys(options.restrict_keys)
             and self.follow_symlinks == options.follow_symlinks
             and self.include_hidden == options.include_hidden
             and options.load_func is None
@@ -185,6 +183,11 @@ class StoreRecord:
             workers,
             progress,
         )
+
+
+def _stored_keys(restrict_keys: Iterable[str] | None) -> list[str] | None:
+    """``restrict_keys`` as the record keeps them: sorted, so that order does not matter."""
+    return sorted(restrict_keys) if restrict_keys is not None else None
 
 
 class Catalog:
