@@ -20,13 +20,12 @@ from .decorator import parse_decorators
 from .discover import natural_key
 from .errors import NoSettingsFilesError, SettingsFileError, UnsupportedValueError, warn
 from .loaders import Loader, loader_for
-from .parallel import StartedRead, read_files, read_tree, start_read
+from .parallel import StartedRead, start_read
 from .reading import (
     FileStamp,
     ReadOptions,
     RowView,
     TreeRead,
-    keep_directory_ctimes,
     keep_only,
 )
 from .rows import SettingsRows
@@ -40,6 +39,7 @@ __all__ = [
     "LoadOptions",
     "start_loading",
     "read_options_for",
+    "raise_first_problem",
     "PendingLoad",
     "RowView",
     "warn_about_lost_floats",
@@ -192,14 +192,12 @@ def start_loading(
     check_mode("on_unsupported", options.on_unsupported)
     _check_root(root_dir, options.dict_file)
     read_options = read_options_for(root_dir, options, record_dir_ctimes=record_dir_ctimes)
-    started = None
-    if options.on_error != "raise":  # a strict read walks first, then reads
-        started = start_read(
-            read_options,
-            workers=options.workers,
-            progress=options.progress,
-            start_workers_now=start_workers_now,
-        )
+    started = start_read(
+        read_options,
+        workers=options.workers,
+        progress=options.progress,
+        start_workers_now=start_workers_now,
+    )
     return PendingLoad(read_options, options, started)
 
 
@@ -211,7 +209,6 @@ def read_options_for(root_dir: str, options: LoadOptions, **walk: Any) -> ReadOp
         options.load_func or loader_for(options.dict_file),
         parse_decorators(options.decorators),
         restrict_keys=keep_only(options.restrict_keys),
-        raise_on_error=options.on_error == "raise",
         follow_symlinks=options.follow_symlinks,
         include_hidden=options.include_hidden,
         **walk,
@@ -224,15 +221,14 @@ class PendingLoad:
 
     read_options: ReadOptions
     options: LoadOptions
-    started: StartedRead | None
+    started: StartedRead
 
     def finish(self) -> LoadedTree:
         """Every file read, accounted for and typed."""
         options = self.options
-        if self.started is None:
-            read = _read_strictly(self.read_options, options.workers, options.progress)
-        else:
-            read = self.started.finish()
+        read = self.started.finish()
+        if options.on_error == "raise":
+            raise_first_problem(read)
         root_dir, dict_file = self.read_options.root_dir, options.dict_file
         if not read.files_found:
             raise NoSettingsFilesError(_nothing_found_message(root_dir, dict_file, read))
@@ -241,29 +237,22 @@ class PendingLoad:
 
     def cancel(self) -> None:
         """Stop reading: the load will not be finished."""
-        if self.started is not None:
-            self.started.cancel()
+        self.started.cancel()
 
 
-def _read_strictly(options: ReadOptions, workers: int | None, progress: bool | None) -> TreeRead:
-    """``on_error='raise'``: walk first, stop at a problem the walk found, then read."""
-    walked = read_tree(
-        dataclasses.replace(options, stat_only=True), workers=workers, progress=progress
-    )
-    if walked.skipped or walked.walk_problems:
-        unreadable = sorted(walked.skipped, key=lambda entry: natural_key(entry[0]))
-        path, reason = (unreadable or walked.walk_problems)[0]
+def raise_first_problem(read: TreeRead) -> None:
+    """``on_error='raise'``: refuse a read that skipped anything.
+
+    The error names the first file that could not be read, in the report's
+    order, or else the first directory that could not be listed. Every file is
+    read first, so which one that is does not depend on how the reading was
+    shared out among processes.
+    """
+    if read.skipped:
+        path, reason = min(read.skipped, key=lambda entry: natural_key(entry[0]))
         raise SettingsFileError(path, reason)
-    prefix = options.root_dir if options.root_dir.endswith(os.sep) else options.root_dir + os.sep
-    read = read_files(
-        [prefix + stamp.path.replace("/", os.sep) for stamp in walked.stamps],
-        options,
-        workers=workers,
-        progress=progress,
-    )
-    read.walk_problems, read.hidden, read.symlinked = [], walked.hidden, walked.symlinked
-    keep_directory_ctimes(read, walked.stamps)
-    return read
+    if read.walk_problems:
+        raise SettingsFileError(*read.walk_problems[0])
 
 
 def finish_load(

@@ -137,8 +137,6 @@ class StartedRead:
         for number, chunk in enumerate(self._chunks):
             results.append(read_chunk(chunk, self._options))
             self._bar.advance_to(_units_before(self._chunks, number + 1))
-            if results[-1].error is not None:
-                break
         return merge_chunks(iter(results))
 
 
@@ -243,8 +241,6 @@ class _WorkerPool:
                 results[number] = read_chunk(chunks[number], options)
                 _add_done(self.units_done, len(chunks[number]))
                 bar.advance_to(self.units_done.value)
-                if results[number].error is not None:
-                    break
             self._collect(results, bar)
         finally:
             self.stop_workers()
@@ -346,8 +342,6 @@ def _worker(
             chunk = read_chunk(chunks[number], options)
             _add_done(units_done, len(chunks[number]))
             results_queue.put((number, _pack(chunk)))
-            if chunk.error is not None:
-                break
     except BaseException as error:  # the main process re-raises it
         results_queue.put(_failure(error))
     results_queue.put(None)

@@ -127,7 +127,6 @@ class ReadOptions:
     load: Loader
     decorators: Mapping[str, Decorator]
     restrict_keys: frozenset[str] | None = None
-    raise_on_error: bool = False
     follow_symlinks: bool = False
     include_hidden: bool = False
     #: Only find and stat the files (a refresh's first pass); read none.
@@ -168,7 +167,6 @@ class ChunkRead(TreeRead):
 
     shapes: dict[Shape, ShapePlan | None] = field(default_factory=dict)
     fast_shapes: set[Shape] = field(default_factory=set)  # shapes of rows that took no detour
-    error: tuple[str, str] | None = None  # on_error='raise': the file that stopped it
 
 
 # -- planning ----------------------------------------------------------------
@@ -267,8 +265,7 @@ def read_chunk(units: list[Unit], options: ReadOptions) -> ChunkRead:
         found.stamps if parse is None else [None] * len(found.paths)
     )
     for path, stamp in zip(found.paths, stamps, strict=True):
-        if not _read_file(path, stamp, options, chunk, parse):
-            break
+        _read_file(path, stamp, options, chunk, parse)
     return chunk
 
 
@@ -308,8 +305,8 @@ def _read_file(
     options: ReadOptions,
     chunk: ChunkRead,
     parse: Parser | None = None,
-) -> bool:
-    """Add one file's row (or its skip) to ``chunk``; ``False`` stops the chunk.
+) -> None:
+    """Add one file's row (or its skip) to ``chunk``.
 
     ``stamp`` was taken before reading, or is ``None`` for ``parse`` (a built-in
     loader's) to read the file and stamp it once it is open: either way a file
@@ -323,18 +320,14 @@ def _read_file(
         else:
             settings = read_settings(path, options.load)
     except SettingsFileError as error:
-        if options.raise_on_error:
-            chunk.error = (error.path, error.reason)
-            return False
         chunk.skipped.append((path, error.reason))
-        return True
+        return
     if options.restrict_keys is not None:
         settings = {key: value for key, value in settings.items() if key in options.restrict_keys}
     settings = run_setters(settings, options.decorators)
     values = _normalise_row(settings, path, chunk)
     chunk.rows.append(stamp.path.rpartition("/")[0] or ".", values)
     chunk.stamps.append(stamp)
-    return True
 
 
 def run_setters(settings: dict[str, Any], decorators: Mapping[str, Decorator]) -> dict[str, Any]:
@@ -440,8 +433,6 @@ def merge_chunks(chunks: Iterator[ChunkRead]) -> TreeRead:
     read = TreeRead()
     kinds = read.tally.kinds
     for chunk in chunks:
-        if chunk.error is not None:
-            raise SettingsFileError(*chunk.error)
         read.rows.extend(chunk.rows)
         read.stamps += chunk.stamps
         read.files_found += chunk.files_found

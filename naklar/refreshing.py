@@ -34,6 +34,7 @@ from .loading import (
     LoadReport,
     RefreshCounts,
     finish_load,
+    raise_first_problem,
     read_options_for,
     warn_about_lost_floats,
 )
@@ -173,6 +174,8 @@ def refresh_store(
     read.skipped += on_disk.skipped
     read.walk_problems += on_disk.walk_problems
     read.files_found = on_disk.files_found
+    if load_options.on_error == "raise":
+        raise_first_problem(read)
     for key in record.dropped_keys:  # a key left out once stays out, as in a full load
         read.tally.kinds.pop(key, None)
         read.tally.unsupported.pop(key, None)

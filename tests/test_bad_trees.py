@@ -279,3 +279,77 @@ def test_load_unreadable_file_skipped_for_a_user_without_read_rights() -> None:
         shutil.rmtree(base)
 
     assert report == {"loaded": 2, "skipped": [list(item) for item in tree.skipped.items()]}
+
+
+def bad_json_tree(root: Path) -> Path:
+    """Runs 0-99; run 70's file is broken, run 30's settings file a dangling symlink."""
+    for number in range(100):
+        (root / str(number)).mkdir(parents=True)
+        settings = root / str(number) / "conf.json"
+        if number == 30:
+            settings.symlink_to(root / "missing.json")
+        else:
+            settings.write_text("{" if number == 70 else f'{{"i": {number}}}')
+    return root
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_strict_load_raises_for_the_first_problem_in_report_order(
+    tmp_path: Path, workers: int
+) -> None:
+    root = bad_json_tree(tmp_path / "results")
+
+    with pytest.raises(SettingsFileError) as raised:
+        naklar.load(root, dict_file="conf.json", on_error="raise", workers=workers)
+
+    assert raised.value.path == str(root / "30" / "conf.json")
+    assert raised.value.reason.startswith("dangling symlink")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_strict_load_raises_for_a_file_that_cannot_be_parsed(tmp_path: Path, workers: int) -> None:
+    root = bad_json_tree(tmp_path / "results")
+    (root / "30" / "conf.json").unlink()
+
+    with pytest.raises(SettingsFileError) as raised:
+        naklar.load(root, dict_file="conf.json", on_error="raise", workers=workers)
+
+    assert raised.value.path == str(root / "70" / "conf.json")
+
+
+def test_strict_load_stamps_each_file_once_as_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from naklar import reading
+
+    root = bad_json_tree(tmp_path / "results")
+    (root / "30" / "conf.json").unlink()
+    (root / "70" / "conf.json").write_text('{"i": 70}')
+    stats: list[str] = []
+    stamp_file = reading.stamp_file
+    monkeypatch.setattr(
+        reading, "stamp_file", lambda path, prefix: stats.append(path) or stamp_file(path, prefix)
+    )
+
+    store = naklar.load(root, dict_file="conf.json", on_error="raise", workers=1)
+
+    assert store.report is not None and store.report.loaded == 99
+    assert stats == []  # json files are stamped with fstat once they are open
+
+
+def test_strict_store_refresh_raises_for_a_new_dangling_symlink(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    for number in range(3):
+        (root / str(number)).mkdir(parents=True)
+        (root / str(number) / "conf.json").write_text(f'{{"i": {number}}}')
+    store = naklar.load(root, url="sqlite://", dict_file="conf.json", on_error="raise")
+    (root / "3").mkdir()
+    (root / "3" / "conf.json").symlink_to(root / "missing.json")
+    (root / "4").mkdir()
+    (root / "4" / "conf.json").write_text('{"i": 4}')
+
+    with pytest.raises(SettingsFileError) as raised:
+        store.refresh()
+
+    assert raised.value.path == str(root / "3" / "conf.json")
+    assert store.select("i", as_frame=True)["i"].tolist() == [0, 1, 2]

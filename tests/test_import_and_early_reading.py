@@ -182,7 +182,9 @@ def write_runs(root: Path, count: int) -> None:
     [
         "experiment.initialise({root!r}, dict_file='conf.json'); report = experiment.report",
         "report = naklar.load({root!r}, dict_file='conf.json').report",
+        "report = naklar.load({root!r}, dict_file='conf.json', on_error='raise').report",
     ],
+    ids=["initialise", "naklar.load", "a strict load"],
 )
 def test_a_load_into_a_new_store_forks_its_reader_after_numpy_before_sqlalchemy(
     tmp_path: Path, load: str
