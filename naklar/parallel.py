@@ -11,6 +11,7 @@ come from a fork server, or the read is serial.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -19,6 +20,8 @@ import queue
 import sys
 import threading
 import time
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,6 +172,24 @@ def _start_method(options: ReadOptions) -> str | None:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+@contextlib.contextmanager
+def _forking_knowingly() -> Iterator[None]:
+    """Start a worker without Python's warning about forking a multi-threaded process.
+
+    From Python 3.12, ``os.fork()`` warns when the process runs threads Python
+    did not start: OpenBLAS's, once numpy is imported, and Arrow's, once pandas
+    is. naklar forks only when Python runs one thread (see :func:`_start_method`);
+    those libraries stop or reset their threads around a fork, and the child
+    only reads settings files. The warning would name ``multiprocessing``'s
+    line, where the user can change nothing.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r".*is multi-threaded, use of fork\(\)", category=DeprecationWarning
+        )
+        yield
+
+
 def _chunks(units: list[Unit], processes: int) -> list[list[Unit]]:
     size = max(1, -(-len(units) // (processes * _CHUNKS_PER_PROCESS)))
     return [units[start : start + size] for start in range(0, len(units), size)]
@@ -214,7 +235,8 @@ class _WorkerPool:
                 ),
                 daemon=True,
             )
-            worker.start()
+            with _forking_knowingly():
+                worker.start()
             self.workers.append(worker)
 
     def stop_workers(self) -> None:

@@ -289,3 +289,26 @@ def test_a_load_that_fails_after_reading_began_leaves_no_worker(tmp_path: Path) 
         experiment.initialise(root, dict_file="conf.json", decorators={"i": (None, refuse_seven)})
 
     assert not _worker_running()
+
+
+@pytest.mark.parametrize("first", ["numpy", "pandas"])
+def test_a_fork_after_libraries_started_threads_warns_about_nothing(
+    tmp_path: Path, first: str
+) -> None:
+    # pandas starts a thread of Arrow's that outlives a fork: Python 3.12+ warns at os.fork()
+    write_runs(tmp_path / "results", 50)
+    seen = run_python(
+        f"""
+        import warnings
+        import {first}
+        from naklar import parallel, reading
+        from naklar.loaders import load_json
+        options = reading.ReadOptions({str(tmp_path / "results")!r}, 'conf.json', load_json, {{}})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            read = parallel.read_tree(options, workers=2, progress=False)
+        print(len(read.rows), read.workers_used,
+              [str(warning.message) for warning in caught if "fork" in str(warning.message)])
+        """
+    )
+    assert seen == "50 2 []"
