@@ -16,6 +16,13 @@ import naklar
 from naklar import experiment
 from naklar.gc_pause import PROMOTE_AFTER_OBJECTS, gc_paused
 
+#: Python 3.12 starts with objects of its own frozen, and naklar leaves frozen
+#: objects alone, so it never promotes there (test_objects_frozen_by_the_process_stay_frozen).
+PROMOTES = gc.get_freeze_count() == 0
+promotes = pytest.mark.skipif(
+    not PROMOTES, reason="this Python starts with frozen objects: naklar never promotes here"
+)
+
 
 @pytest.fixture
 def collector_on() -> Iterator[None]:
@@ -94,6 +101,7 @@ def _many_objects() -> list[_Cycle]:
     return [_Cycle() for _ in range(PROMOTE_AFTER_OBJECTS + 1)]
 
 
+@promotes
 def test_a_pause_that_made_many_objects_moves_them_to_the_oldest_generation(
     young_generation_empty: None,
 ) -> None:
@@ -110,6 +118,7 @@ def test_a_pause_that_made_few_objects_leaves_them_young(young_generation_empty:
     assert _generation_of(made) in (0, 1)  # young: a young collection may have run since
 
 
+@promotes
 def test_objects_from_before_the_pause_are_promoted_too(young_generation_empty: None) -> None:
     before = _Cycle()
     with gc_paused():
@@ -118,6 +127,7 @@ def test_objects_from_before_the_pause_are_promoted_too(young_generation_empty: 
     assert _generation_of(made) == 2
 
 
+@promotes
 def test_an_inner_pause_promotes_nothing(young_generation_empty: None) -> None:
     with gc_paused():
         with gc_paused():
@@ -138,7 +148,18 @@ def test_cycles_made_during_the_pause_are_still_collected(young_generation_empty
         made = _many_objects()
         alive = weakref.ref(made[0])
         del made
-    assert alive() is not None  # a cycle: only a collection frees it
+    gc.collect()
+    assert alive() is None
+
+
+@promotes
+def test_promoted_cycles_wait_for_a_full_collection(young_generation_empty: None) -> None:
+    with gc_paused():
+        made = _many_objects()
+        alive = weakref.ref(made[0])
+        del made
+    gc.collect(1)
+    assert alive() is not None  # in the oldest generation: young collections pass it by
     gc.collect()
     assert alive() is None
 
@@ -175,6 +196,7 @@ print([any(o is table for o in gc.get_objects(g)) for g in range(3)])
 """
 
 
+@promotes
 def test_the_first_load_of_a_process_promotes_what_it_imported(make_tree: Any) -> None:
     root = make_tree({"a": {"C": 1}, "b": {"C": 2}}, fmt="json")
     done = subprocess.run(
