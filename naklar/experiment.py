@@ -55,12 +55,11 @@ def connect(*args: Any, **kwargs: Any) -> sa.Engine:
     Call before :func:`initialise`, e.g. ``connect('sqlite:///sweep.db')`` or
     ``connect('postgresql+psycopg://user@host/db')``.
     """
-    import sqlalchemy as sa
-
+    from .engines import create_owned_engine
     from .store import Store
 
     global _store
-    _store = Store(sa.create_engine(*args, **kwargs))
+    _store = Store(create_owned_engine(*args, **kwargs))
     return _store.engine
 
 

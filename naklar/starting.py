@@ -61,11 +61,10 @@ def load(root_dir: str | os.PathLike[str], *, url: str | None = None, **options:
     autoload = options.pop("autoload", True)
     load_options = LoadOptions.from_keywords(options, "naklar.load")
     if url is not None:  # the database may hold this tree already: Store.load decides
-        import sqlalchemy as sa
-
+        from .engines import create_owned_engine
         from .store import Store
 
-        store = Store(sa.create_engine(url))
+        store = Store(create_owned_engine(url))
         store.load_with(root_dir, load_options, autoload=autoload)
         return store
     store, _ = load_into_new_store(_new_store, root_dir, load_options, autoload=autoload)

@@ -23,6 +23,7 @@ from .catalog import (
     ordered_kinds,
     specs_from_record,
 )
+from .engines import create_owned_engine
 from .errors import FilterError, NaklarError, NotInitialisedError, UnknownColumnError
 from .filters import parse_selection
 from .gc_pause import gc_paused
@@ -77,7 +78,7 @@ class Store:
     """
 
     def __init__(self, engine: sa.Engine | None = None, *, table_name: str = TABLE_NAME) -> None:
-        self.engine = engine if engine is not None else sa.create_engine(DEFAULT_URL)
+        self.engine = engine if engine is not None else create_owned_engine(DEFAULT_URL)
         self.table_name = table_name
         self.table: sa.Table | None = None
         self._model: type[Experiment] | None = None
@@ -236,7 +237,8 @@ class Store:
             The database holds no naklar store under ``table_name``.
         """
         store = cls(
-            sa.create_engine(engine) if isinstance(engine, str) else engine, table_name=table_name
+            create_owned_engine(engine) if isinstance(engine, str) else engine,
+            table_name=table_name,
         )
         with store.engine.connect() as connection:
             record = store._catalog.read_record(connection)
