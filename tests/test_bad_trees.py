@@ -260,6 +260,8 @@ def _load_in_child_as_nobody(root: Path, dict_file: str) -> dict[str, Any]:
 
 
 @pytest.mark.skipif(not RUNNING_AS_ROOT, reason="the parametrised cases cover it without root")
+# the child is this test's own fork (Python 3.12+ warns, as pandas runs a thread of Arrow's)
+@pytest.mark.filterwarnings("ignore:.*use of fork\\(\\):DeprecationWarning")
 def test_load_unreadable_file_skipped_for_a_user_without_read_rights() -> None:
     import tempfile
 
