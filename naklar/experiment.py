@@ -112,7 +112,9 @@ def initialise(
         Only these keys become columns.
     on_error:
         A file that cannot be read: ``'warn'`` (skip it, one warning),
-        ``'raise'``, or ``'ignore'``. Skipped files are listed in the report.
+        ``'raise'`` (load nothing: :class:`naklar.SettingsFileError` names the
+        first, in the report's order), or ``'ignore'``. Skipped files are listed
+        in the report.
     on_unsupported:
         A key whose values map onto no column type (a numpy array):
         ``'warn'`` (leave the key out, one warning), ``'raise'``, or ``'ignore'``.
