@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import multiprocessing
 import os
 import pickle
@@ -20,6 +21,7 @@ import queue
 import sys
 import threading
 import time
+import types
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -165,11 +167,53 @@ def _start_method(options: ReadOptions) -> str | None:
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1 and sys.platform != "darwin":
         return "fork"
-    try:
-        pickle.dumps(options)
-    except Exception:  # lambdas, closures, local classes: anything pickle refuses
+    if _refers_to_main(options) is None:
         return None
     return "forkserver" if "forkserver" in methods else "spawn"
+
+
+class _MainFinder(pickle.Pickler):
+    """A pickler that notes whether anything it pickles is defined in ``__main__``."""
+
+    refers_to_main = False
+
+    def reducer_override(self, obj: Any) -> Any:
+        if getattr(obj, "__module__", None) == "__main__":
+            self.refers_to_main = True
+        return NotImplemented  # pickle it as usual
+
+
+def _refers_to_main(options: ReadOptions) -> bool | None:
+    """Whether a worker needs ``__main__`` to unpickle ``options``; ``None``: they don't pickle.
+
+    Lambdas, closures and local classes are what pickle refuses.
+    """
+    finder = _MainFinder(io.BytesIO())
+    try:
+        finder.dump(options)
+    except Exception:
+        return None
+    return finder.refers_to_main
+
+
+@contextlib.contextmanager
+def _main_module_left_behind() -> Iterator[None]:
+    """Start a worker from a fork server (or spawned) that does not run the user's script.
+
+    Such a child runs the parent's ``__main__`` script again, as ``__mp_main__``,
+    before it takes its work: that is how multiprocessing finds what was defined
+    there. A script without ``if __name__ == '__main__':`` (the usual analysis
+    script) would then load the tree again in every worker, and Python stops
+    that with a RuntimeError. naklar's workers need nothing from ``__main__``
+    unless the loader or a setter was defined there, so while they start, a bare
+    module stands in for it.
+    """
+    script = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = script
 
 
 @contextlib.contextmanager
@@ -235,9 +279,18 @@ class _WorkerPool:
                 ),
                 daemon=True,
             )
-            with _forking_knowingly():
+            with self.starting():
                 worker.start()
             self.workers.append(worker)
+
+    def starting(self) -> contextlib.AbstractContextManager[None]:
+        """What surrounds a worker's start, by start method."""
+        if self.context.get_start_method() == "fork":
+            return _forking_knowingly()
+        script = getattr(sys.modules["__main__"], "__file__", None)
+        if script is not None and _refers_to_main(self.options) is False:
+            return _main_module_left_behind()
+        return contextlib.nullcontext()
 
     def stop_workers(self) -> None:
         for worker in self.workers:

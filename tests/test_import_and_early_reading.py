@@ -312,3 +312,70 @@ def test_a_fork_after_libraries_started_threads_warns_about_nothing(
         """
     )
     assert seen == "50 2 []"
+
+
+def run_script(path: Path, text: str) -> list[str]:
+    """Run ``text`` as the script ``path`` (so it is ``__main__`` with a file); its stdout lines."""
+    path.write_text(textwrap.dedent(text))
+    done = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split("\n")[:-1]
+
+
+# A Python thread besides the main one: workers come from a fork server, as in a
+# notebook kernel or on macOS, and such a child runs the parent's script first.
+UNGUARDED_SCRIPT = """
+    import threading
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
+    print("the script ran", flush=True)
+    from naklar import parallel, reading
+    from naklar.loaders import load_json
+    options = reading.ReadOptions({root!r}, "conf.json", load_json, {{}})
+    read = parallel.read_tree(options, workers=2, progress=False)
+    print(len(read.rows), read.workers_used)
+"""
+
+
+def test_workers_from_a_fork_server_do_not_run_an_unguarded_script(tmp_path: Path) -> None:
+    write_runs(tmp_path / "results", 50)
+    script = UNGUARDED_SCRIPT.format(root=str(tmp_path / "results"))
+
+    printed = run_script(tmp_path / "analysis.py", script)
+
+    assert printed == ["the script ran", "50 2"]
+
+
+def test_a_load_at_the_top_of_an_unguarded_script_uses_the_fork_server(tmp_path: Path) -> None:
+    write_runs(tmp_path / "results", 50)
+    script = f"""
+        import threading
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+        import naklar
+        store = naklar.load({str(tmp_path / "results")!r}, dict_file="conf.json", workers=2)
+        print(store.report.loaded)
+    """
+
+    assert run_script(tmp_path / "analysis.py", script) == ["50"]
+
+
+def test_a_loader_defined_in_a_guarded_script_reaches_the_workers(tmp_path: Path) -> None:
+    write_runs(tmp_path / "results", 50)
+    script = f"""
+        import json
+        import threading
+
+        def load(path):
+            with open(path) as handle:
+                return {{"j": json.load(handle)["i"] * 2}}
+
+        if __name__ == "__main__":
+            threading.Thread(target=threading.Event().wait, daemon=True).start()
+            from naklar import parallel, reading
+            options = reading.ReadOptions({str(tmp_path / "results")!r}, "conf.json", load, {{}})
+            read = parallel.read_tree(options, workers=2, progress=False)
+            print(sorted(values["j"] for _, values in read.rows)[-1], read.workers_used)
+    """
+
+    assert run_script(tmp_path / "analysis.py", script) == ["98 2"]
