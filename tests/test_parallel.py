@@ -246,3 +246,30 @@ def test_a_class_is_refused_as_a_whole_exactly_when_each_of_its_values_is(value:
     container = isinstance(value, (list, tuple, set, frozenset, dict))  # refused by contents
 
     assert unsupported_class(type(value)) == (refused and not container)
+
+
+class _Counter:
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "done", "starts"),
+    [
+        (0.05, 5, False),  # too early to judge
+        (0.09, 5, False),  # 5 of 20 chunks in 0.09 s: 0.27 s left
+        (0.1, 4, True),  # 0.4 s left
+        (0.5, 1, True),
+    ],
+)
+def test_fork_server_workers_start_when_more_than_0_3_s_of_reading_is_left(
+    elapsed: float, done: int, starts: bool
+) -> None:
+    import time
+
+    chunks: list[list[Any]] = [[("file", str(number))] for number in range(20)]
+    started = time.monotonic() - elapsed
+
+    worth = parallel._worth_starting(started, parallel._SLOW_START_SECONDS, chunks, _Counter(done))
+
+    assert worth is starts
