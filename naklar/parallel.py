@@ -207,8 +207,8 @@ def _main_module_left_behind() -> Iterator[None]:
     there. A script without ``if __name__ == '__main__':`` (the usual analysis
     script) would then load the tree again in every worker, and Python stops
     that with a RuntimeError. naklar's workers need nothing from ``__main__``
-    unless the loader or a setter was defined there, so while they start, a bare
-    module stands in for it.
+    unless the loader or a setter was defined there, so while they start (a few
+    milliseconds), a bare module stands in for it.
     """
     script = sys.modules["__main__"]
     sys.modules["__main__"] = types.ModuleType("__main__")
