@@ -164,14 +164,22 @@ def _start_method(options: ReadOptions) -> str | None:
     child that touches them can crash: Python itself stopped forking there by
     default. Otherwise workers come from a ``forkserver`` (or ``spawn``), which
     must be sent the loader and setters by pickle: a lambda or closure cannot
-    be, so those reads stay serial.
+    be, nor can a function defined in a notebook (its ``__main__`` is no file a
+    worker could import), so those reads stay serial.
     """
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1 and sys.platform != "darwin":
         return "fork"
-    if _refers_to_main(options) is None:
+    refers_to_main = _refers_to_main(options)
+    if refers_to_main is None or (refers_to_main and not _main_is_importable()):
         return None
     return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _main_is_importable() -> bool:
+    """Whether a worker can import ``__main__`` (a script, or ``python -m``; not a notebook)."""
+    main = sys.modules["__main__"]
+    return any(getattr(main, name, None) is not None for name in ("__file__", "__spec__"))
 
 
 class _MainFinder(pickle.Pickler):
@@ -289,8 +297,7 @@ class _WorkerPool:
         """What surrounds a worker's start, by start method."""
         if self.context.get_start_method() == "fork":
             return _forking_knowingly()
-        script = getattr(sys.modules["__main__"], "__file__", None)
-        if script is not None and _refers_to_main(self.options) is False:
+        if _main_is_importable() and _refers_to_main(self.options) is False:
             return _main_module_left_behind()
         return contextlib.nullcontext()
 

@@ -379,3 +379,25 @@ def test_a_loader_defined_in_a_guarded_script_reaches_the_workers(tmp_path: Path
     """
 
     assert run_script(tmp_path / "analysis.py", script) == ["98 2"]
+
+
+def test_a_loader_defined_in_a_notebook_reads_serially_instead_of_failing(tmp_path: Path) -> None:
+    # python -c, like a notebook kernel, has a __main__ no worker can import
+    write_runs(tmp_path / "results", 50)
+    seen = run_python(
+        f"""
+        import json
+        import threading
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+
+        def load(path):
+            with open(path) as handle:
+                return {{"j": json.load(handle)["i"] * 2}}
+
+        from naklar import parallel, reading
+        options = reading.ReadOptions({str(tmp_path / "results")!r}, "conf.json", load, {{}})
+        read = parallel.read_tree(options, workers=2, progress=False)
+        print(sorted(values["j"] for _, values in read.rows)[-1], read.workers_used)
+        """
+    )
+    assert seen == "98 1"
