@@ -401,3 +401,42 @@ def test_a_loader_defined_in_a_notebook_reads_serially_instead_of_failing(tmp_pa
         """
     )
     assert seen == "98 1"
+
+
+def test_a_fork_server_worker_that_dies_stops_the_load_with_its_exit_code(tmp_path: Path) -> None:
+    write_runs(tmp_path / "results", 50)
+    (tmp_path / "dying_loader.py").write_text(
+        textwrap.dedent(
+            """
+            import json, os, time
+
+            def load(path):
+                if os.getpid() != int(os.environ["NAKLAR_TEST_PARENT"]):
+                    os._exit(3)  # the worker dies without a word
+                time.sleep(0.02)  # leave chunks for the worker to claim
+                with open(path) as handle:
+                    return json.load(handle)
+            """
+        )
+    )
+    script = f"""
+        import os, sys, threading
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+        os.environ["NAKLAR_TEST_PARENT"] = str(os.getpid())
+        sys.path.insert(0, {str(tmp_path)!r})
+        from dying_loader import load
+        from naklar import parallel, reading
+        from naklar.errors import NaklarError
+        options = reading.ReadOptions({str(tmp_path / "results")!r}, "conf.json", load, {{}})
+        try:
+            parallel.read_tree(options, workers=2, progress=False)
+        except NaklarError as error:
+            print(error)
+    """
+
+    printed = run_script(tmp_path / "analysis.py", script)
+
+    assert printed == [
+        "a worker process reading settings files died (exit code 3); "
+        "pass workers=1 to read in this process only"
+    ]
