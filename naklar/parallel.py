@@ -254,7 +254,7 @@ def _units_before(chunks: list[list[Unit]], count: int) -> int:
 
 
 class _WorkerPool:
-    """This process and forked workers taking chunks from one shared counter."""
+    """This process and its workers taking chunks from one shared counter."""
 
     def __init__(
         self,
@@ -275,7 +275,7 @@ class _WorkerPool:
         self.results_queue: Any = self.context.Queue()
         # A worker that is not forked must be sent the chunks (4.7 MB of paths at
         # 100,000 runs). Sent with the process, they held this process until the
-        # child had started, 0.07-0.1 s; a queue's own thread sends them meanwhile.
+        # child had started, 0.08-0.14 s; a queue's own thread sends them meanwhile.
         self.chunks_queue: Any = None if method == "fork" else self.context.Queue()
         if self.chunks_queue is not None:
             self.chunks_queue.cancel_join_thread()  # exit never waits for a dead worker
