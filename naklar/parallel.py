@@ -150,8 +150,17 @@ class StartedRead:
 def _process_count(workers: int | None) -> int:
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be None or at least 1, got {workers!r}")
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    return workers if workers is not None else available
+    return workers if workers is not None else _cores_available()
+
+
+def _cores_available() -> int:
+    """The cores this process may run on: those it is bound to where the OS says (Linux).
+
+    macOS and Windows cannot bind a process to cores, so there it is every core.
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _start_method(options: ReadOptions) -> str | None:

@@ -273,3 +273,30 @@ def test_fork_server_workers_start_when_more_than_0_3_s_of_reading_is_left(
     worth = parallel._worth_starting(started, parallel._SLOW_START_SECONDS, chunks, _Counter(done))
 
     assert worth is starts
+
+
+def test_every_core_reads_where_processes_cannot_be_bound_to_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # macOS and Windows have no os.sched_getaffinity
+    monkeypatch.delattr(parallel.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 8)
+
+    assert parallel._process_count(None) == 8
+    assert parallel._process_count(3) == 3
+
+
+def test_only_the_cores_a_process_is_bound_to_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 8)
+
+    assert parallel._process_count(None) == 3
+
+
+def test_a_machine_that_cannot_count_its_cores_reads_serially(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delattr(parallel.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: None)
+
+    assert parallel._process_count(None) == 1
