@@ -288,6 +288,10 @@ class _WorkerPool:
         self.chunks_queue: Any = None if method == "fork" else self.context.Queue()
         if self.chunks_queue is not None:
             self.chunks_queue.cancel_join_thread()  # exit never waits for a dead worker
+        # decided once for all workers: it pickles the options
+        self.leaves_main_behind = (
+            method != "fork" and _main_is_importable() and _refers_to_main(options) is False
+        )
         self.workers: list[Any] = []
 
     def start_workers(self) -> None:
@@ -315,7 +319,7 @@ class _WorkerPool:
         """What surrounds a worker's start, by start method."""
         if self.context.get_start_method() == "fork":
             return _forking_knowingly()
-        if _main_is_importable() and _refers_to_main(self.options) is False:
+        if self.leaves_main_behind:
             return _main_module_left_behind()
         return contextlib.nullcontext()
 
