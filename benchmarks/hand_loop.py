@@ -39,11 +39,15 @@ def load_runs(root: str, fmt: str) -> list[dict[str, Any]]:
     return runs
 
 
+def filtered_frame(root: str, fmt: str) -> pd.DataFrame:
+    """The loop's whole job: every run as a row, then the benchmark's query."""
+    df = pd.DataFrame(load_runs(root, fmt))
+    return df[df.f1 > F1_THRESHOLD][list(SELECTED_COLUMNS)]
+
+
 def main() -> None:
     args = contestant_parser(__doc__).parse_args()
-    df = pd.DataFrame(load_runs(args.root, args.format))
-    selected = df[df.f1 > F1_THRESHOLD][list(SELECTED_COLUMNS)]
-    report(selected)
+    report(filtered_frame(args.root, args.format))
 
 
 if __name__ == "__main__":

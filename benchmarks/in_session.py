@@ -31,16 +31,16 @@ import sqlalchemy.orm  # noqa: E402, F401  (imported, as in a session that used 
 from naklar import experiment  # noqa: E402
 from naklar.errors import NaklarWarning  # noqa: E402
 
-from _common import F1_THRESHOLD, SELECTED_COLUMNS, settings_file_name  # noqa: E402
-from hand_loop import load_runs  # noqa: E402
+from _common import settings_file_name  # noqa: E402
+from hand_loop import filtered_frame  # noqa: E402
 from make_tree import make_tree  # noqa: E402
+from run_naklar import select_filtered  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 
 
 def hand(root: str, fmt: str) -> pd.DataFrame:
-    frame = pd.DataFrame(load_runs(root, fmt))
-    return frame[frame.f1 > F1_THRESHOLD][list(SELECTED_COLUMNS)]
+    return filtered_frame(root, fmt)
 
 
 def naklar(root: str, fmt: str) -> pd.DataFrame:
@@ -48,8 +48,7 @@ def naklar(root: str, fmt: str) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NaklarWarning)  # the arrays left out of pickles
         experiment.initialise(root, dict_file=settings_file_name(fmt), progress=False)
-    E = experiment.E
-    return experiment.select(*SELECTED_COLUMNS, E.f1 > F1_THRESHOLD, as_frame=True)
+    return select_filtered()
 
 
 def main() -> None:
