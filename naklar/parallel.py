@@ -5,15 +5,16 @@ once the load has run long enough to pay for it, forks one worker per extra
 core that takes chunks from the same counter and streams its results back.
 Results are put together in chunk order, so a parallel read gives exactly the
 rows of a serial one, in the same order. The fork inherits the loader and the
-setters, so lambdas and closures work; where ``fork`` is not available workers
-come from a fork server, or the read is serial.
+setters as they are; where forking is unsafe, workers come from a fork server
+and are sent them by cloudpickle, so lambdas, closures and functions defined in
+a notebook or script work there too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
-import io
 import multiprocessing
 import os
 import pickle
@@ -109,7 +110,6 @@ class StartedRead:
         planning: Discovery | None = None,
     ) -> None:
         processes = _process_count(workers)
-        method = _start_method(options) if processes > 1 else None
         self._chunks = _chunks(units, processes)
         self._options = options
         self._planning = planning
@@ -117,7 +117,8 @@ class StartedRead:
             len(units), f"naklar: reading {options.dict_file}", enabled=progress is not False
         )
         self._pool: _WorkerPool | None = None
-        if method is not None and len(self._chunks) >= 2:
+        if processes > 1 and len(self._chunks) >= 2:
+            method = _start_method()
             # Only a forked worker is cheap enough to start before knowing the read is long.
             start_early = start_workers_now and method == "fork"
             start_now = workers is not None or start_early
@@ -163,56 +164,39 @@ def _cores_available() -> int:
     return os.cpu_count() or 1
 
 
-def _start_method(options: ReadOptions) -> str | None:
-    """How to start workers, or ``None`` to read serially.
+def _start_method() -> str:
+    """How to start workers.
 
-    ``fork`` is cheap and hands the worker the loader and setters as they are
-    (lambdas included), but forking a process that runs other threads (a
-    notebook kernel does) can deadlock the child. On macOS the system libraries
-    (Accelerate, under numpy) run threads Python does not see, and a forked
-    child that touches them can crash: Python itself stopped forking there by
-    default. Otherwise workers come from a ``forkserver`` (or ``spawn``), which
-    must be sent the loader and setters by pickle: a lambda or closure cannot
-    be, nor can a function defined in a notebook (its ``__main__`` is no file a
-    worker could import), so those reads stay serial.
+    ``fork`` is cheap and hands the worker the loader and setters as they are,
+    but forking a process that runs other threads (a notebook kernel does) can
+    deadlock the child. On macOS the system libraries (Accelerate, under numpy)
+    run threads Python does not see, and a forked child that touches them can
+    crash: Python itself stopped forking there by default. Otherwise workers
+    come from a ``forkserver`` (or ``spawn``), and the options go to them by
+    :func:`_options_for_workers`.
     """
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1 and sys.platform != "darwin":
         return "fork"
-    refers_to_main = _refers_to_main(options)
-    if refers_to_main is None or (refers_to_main and not _main_is_importable()):
-        return None
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def _main_is_importable() -> bool:
-    """Whether a worker can import ``__main__`` (a script, or ``python -m``; not a notebook)."""
-    main = sys.modules["__main__"]
-    return any(getattr(main, name, None) is not None for name in ("__file__", "__spec__"))
+def _options_for_workers(options: ReadOptions) -> bytes | None:
+    """The options pickled for workers that are not forked; ``None`` if they cannot be.
 
-
-class _MainFinder(pickle.Pickler):
-    """A pickler that notes whether anything it pickles is defined in ``__main__``."""
-
-    refers_to_main = False
-
-    def reducer_override(self, obj: Any) -> Any:
-        if getattr(obj, "__module__", None) == "__main__":
-            self.refers_to_main = True
-        return NotImplemented  # pickle it as usual
-
-
-def _refers_to_main(options: ReadOptions) -> bool | None:
-    """Whether a worker needs ``__main__`` to unpickle ``options``; ``None``: they don't pickle.
-
-    Lambdas, closures and local classes are what pickle refuses.
+    cloudpickle copies by value what a worker could not import (lambdas,
+    closures, whatever a notebook's cells or the user's script defined, with the
+    globals they use), and refers to everything else by its module, as pickle
+    does. So no worker needs ``__main__``. A loader that holds what cannot be
+    pickled at all (an open file, a lock, a database connection) leaves the
+    read to this process.
     """
-    finder = _MainFinder(io.BytesIO())
+    import cloudpickle
+
     try:
-        finder.dump(options)
-    except Exception:
+        return cloudpickle.dumps(options)
+    except Exception:  # pickling raises TypeError, PicklingError, AttributeError...
         return None
-    return finder.refers_to_main
 
 
 @contextlib.contextmanager
@@ -224,8 +208,8 @@ def _main_module_left_behind() -> Iterator[None]:
     there. A script without ``if __name__ == '__main__':`` (the usual analysis
     script) would then load the tree again in every worker, and Python stops
     that with a RuntimeError. naklar's workers need nothing from ``__main__``
-    unless the loader or a setter was defined there, so while they start (a few
-    milliseconds), a bare module stands in for it.
+    (:func:`_options_for_workers` copies what the options use from it), so while
+    they start (a few milliseconds), a bare module stands in for it.
     """
     script = sys.modules["__main__"]
     sys.modules["__main__"] = types.ModuleType("__main__")
@@ -288,13 +272,22 @@ class _WorkerPool:
         self.chunks_queue: Any = None if method == "fork" else self.context.Queue()
         if self.chunks_queue is not None:
             self.chunks_queue.cancel_join_thread()  # exit never waits for a dead worker
-        # decided once for all workers: it pickles the options
-        self.leaves_main_behind = (
-            method != "fork" and _main_is_importable() and _refers_to_main(options) is False
-        )
         self.workers: list[Any] = []
 
+    @functools.cached_property
+    def options_sent(self) -> ReadOptions | bytes | None:
+        """The options as each worker gets them; ``None``: they cannot be sent.
+
+        A forked worker inherits them. Others get them pickled, once, when the
+        first worker starts (a read that ends before never pickles them).
+        """
+        if self.context.get_start_method() == "fork":
+            return self.options
+        return _options_for_workers(self.options)
+
     def start_workers(self) -> None:
+        if self.options_sent is None:
+            return  # this process reads alone
         remaining = len(self.chunks) - self.next_chunk.value
         for _ in range(min(self.worker_count, remaining - 1)):
             if self.chunks_queue is not None:
@@ -303,7 +296,7 @@ class _WorkerPool:
                 target=_worker,
                 args=(
                     self.chunks if self.chunks_queue is None else None,
-                    self.options,
+                    self.options_sent,
                     self.next_chunk,
                     self.units_done,
                     self.results_queue,
@@ -319,9 +312,7 @@ class _WorkerPool:
         """What surrounds a worker's start, by start method."""
         if self.context.get_start_method() == "fork":
             return _forking_knowingly()
-        if self.leaves_main_behind:
-            return _main_module_left_behind()
-        return contextlib.nullcontext()
+        return _main_module_left_behind()
 
     def stop_workers(self) -> None:
         for worker in self.workers:
@@ -437,19 +428,30 @@ class _WorkerFailure:
 
 def _worker(
     chunks: list[list[Unit]] | None,
-    options: ReadOptions,
+    options: ReadOptions | bytes,
     next_chunk: Any,
     units_done: Any,
     results_queue: Any,
     chunks_queue: Any,
 ) -> None:
-    """Read chunks until none is left; ``chunks`` is ``None`` when they come by ``chunks_queue``."""
+    """Read chunks until none is left.
+
+    A worker that was not forked gets ``options`` pickled and ``chunks`` as
+    ``None``: they come by ``chunks_queue``. One that cannot unpickle the options
+    (they refer to a module this process cannot import, such as one loaded from
+    a file by path) reads nothing, and leaves every chunk to the main process.
+    """
     gc.disable()  # this process only reads, sends and exits: see naklar.gc_pause
+    try:
+        read_options = pickle.loads(options) if isinstance(options, bytes) else options
+    except Exception:
+        results_queue.put(None)
+        return
     try:
         if chunks is None:
             chunks = chunks_queue.get()
         while (number := _claim(next_chunk)) < len(chunks):
-            chunk = read_chunk(chunks[number], options)
+            chunk = read_chunk(chunks[number], read_options)
             _add_done(units_done, len(chunks[number]))
             results_queue.put((number, _pack(chunk)))
     except BaseException as error:  # the main process re-raises it

@@ -360,47 +360,68 @@ def test_a_load_at_the_top_of_an_unguarded_script_uses_the_fork_server(tmp_path:
     assert run_script(tmp_path / "analysis.py", script) == ["50"]
 
 
-def test_a_loader_defined_in_a_guarded_script_reaches_the_workers(tmp_path: Path) -> None:
+# The loader a script defines: it uses a global the script sets, notes which process
+# read each file, and is slow in the main process only, so a worker surely reads too.
+SCRIPT_LOADER = """
+    import json, os, time
+
+    PARENT = os.getpid()
+
+    def load(path):
+        if os.getpid() == PARENT:
+            time.sleep(0.01)
+        with open(path) as handle:
+            return {"j": json.load(handle)["i"] * FACTOR, "reader": os.getpid()}
+"""
+# Reading with a Python thread running (so from a fork server's workers); print the
+# largest value read, how many rows and how many processes read them.
+SCRIPT_READS = """
+    import threading
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
+    print("the script ran", flush=True)
+    from naklar import parallel, reading
+    options = reading.ReadOptions({root!r}, "conf.json", load, {{}})
+    read = parallel.read_tree(options, workers=2, progress=False)
+    readers = {{values["reader"] for _, values in read.rows}}
+    print(max(values["j"] for _, values in read.rows), len(read.rows), len(readers))
+"""
+
+
+def _script(root: Path, guarded: bool = False) -> str:
+    """The loader with ``FACTOR = 2``, then the read; under the guard, ``FACTOR = 3``."""
+    loader = textwrap.dedent(SCRIPT_LOADER)
+    reads = textwrap.dedent(SCRIPT_READS.format(root=str(root)))
+    if guarded:
+        return (
+            loader + 'if __name__ == "__main__":\n    FACTOR = 3\n' + textwrap.indent(reads, "    ")
+        )
+    return loader + "FACTOR = 2\n" + reads
+
+
+def test_a_loader_defined_in_an_unguarded_script_reaches_the_workers(tmp_path: Path) -> None:
     write_runs(tmp_path / "results", 50)
-    script = f"""
-        import json
-        import threading
 
-        def load(path):
-            with open(path) as handle:
-                return {{"j": json.load(handle)["i"] * 2}}
+    printed = run_script(tmp_path / "analysis.py", _script(tmp_path / "results"))
 
-        if __name__ == "__main__":
-            threading.Thread(target=threading.Event().wait, daemon=True).start()
-            from naklar import parallel, reading
-            options = reading.ReadOptions({str(tmp_path / "results")!r}, "conf.json", load, {{}})
-            read = parallel.read_tree(options, workers=2, progress=False)
-            print(sorted(values["j"] for _, values in read.rows)[-1], read.workers_used)
-    """
-
-    assert run_script(tmp_path / "analysis.py", script) == ["98 2"]
+    assert printed == ["the script ran", "98 50 2"]
 
 
-def test_a_loader_defined_in_a_notebook_reads_serially_instead_of_failing(tmp_path: Path) -> None:
-    # python -c, like a notebook kernel, has a __main__ no worker can import
+def test_a_loader_using_a_global_the_guarded_block_sets_reaches_the_workers(
+    tmp_path: Path,
+) -> None:
+    # a worker that imported the script would skip the guarded block: FACTOR is copied instead
     write_runs(tmp_path / "results", 50)
-    seen = run_python(
-        f"""
-        import json
-        import threading
-        threading.Thread(target=threading.Event().wait, daemon=True).start()
 
-        def load(path):
-            with open(path) as handle:
-                return {{"j": json.load(handle)["i"] * 2}}
+    printed = run_script(tmp_path / "analysis.py", _script(tmp_path / "results", guarded=True))
 
-        from naklar import parallel, reading
-        options = reading.ReadOptions({str(tmp_path / "results")!r}, "conf.json", load, {{}})
-        read = parallel.read_tree(options, workers=2, progress=False)
-        print(sorted(values["j"] for _, values in read.rows)[-1], read.workers_used)
-        """
-    )
-    assert seen == "98 1"
+    assert printed == ["the script ran", "147 50 2"]
+
+
+def test_a_loader_defined_in_a_notebook_reaches_the_workers(tmp_path: Path) -> None:
+    # python -c, like a notebook kernel, has a __main__ no worker could import
+    write_runs(tmp_path / "results", 50)
+
+    assert run_python(_script(tmp_path / "results")) == "the script ran\n98 50 2"
 
 
 def test_a_fork_server_worker_that_dies_stops_the_load_with_its_exit_code(tmp_path: Path) -> None:
@@ -440,3 +461,27 @@ def test_a_fork_server_worker_that_dies_stops_the_load_with_its_exit_code(tmp_pa
         "a worker process reading settings files died (exit code 3); "
         "pass workers=1 to read in this process only"
     ]
+
+
+def test_a_loader_from_a_module_workers_cannot_import_is_read_by_the_main_process(
+    tmp_path: Path,
+) -> None:
+    # loaded from its file by path: pickled by reference, a worker finds no such module
+    write_runs(tmp_path / "results", 50)
+    module_path = tmp_path / "loaders" / "by_path.py"
+    module_path.parent.mkdir()
+    module_path.write_text(textwrap.dedent(SCRIPT_LOADER) + "FACTOR = 2\n")
+    load_by_path = f"""
+        import importlib.util, sys
+        spec = importlib.util.spec_from_file_location("by_path", {str(module_path)!r})
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["by_path"] = module
+        spec.loader.exec_module(module)
+        load = module.load
+    """
+    reads = SCRIPT_READS.format(root=str(tmp_path / "results"))
+    script = textwrap.dedent(load_by_path) + textwrap.dedent(reads)
+
+    printed = run_script(tmp_path / "analysis.py", script)
+
+    assert printed == ["the script ran", "98 50 1"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 
 import naklar
 from naklar import parallel, reading
+from naklar.decorator import parse_decorators
 from naklar.errors import SettingsFileError
 from naklar.loaders import load_json
 from naklar.schema import KindTally, Unsupported, unsupported_class
@@ -206,37 +209,64 @@ def test_a_worker_that_dies_stops_the_load_with_a_hint(make_tree: Any) -> None:
         )
 
 
-def test_reading_on_macos_never_forks(make_tree: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = make_tree({str(i): {"i": i} for i in range(4)}, fmt="json")
-    options = reading.ReadOptions(str(root), "conf.json", load_json, {})
-    lambda_options = reading.ReadOptions(str(root), "conf.json", lambda path: load_json(path), {})
+def test_reading_on_macos_never_forks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(threading, "active_count", lambda: 1)  # a script's one thread
-    assert parallel._start_method(options) == "fork"
+    assert parallel._start_method() == "fork"
 
     monkeypatch.setattr(sys, "platform", "darwin")
 
-    assert parallel._start_method(options) in ("forkserver", "spawn")
-    assert parallel._start_method(lambda_options) is None
+    assert parallel._start_method() in ("forkserver", "spawn")
 
 
-def test_reading_with_threads_running_uses_a_fork_server_or_stays_serial(make_tree: Any) -> None:
-    root = make_tree({str(i): {"i": i} for i in range(40)}, fmt="json")
-    options = reading.ReadOptions(str(root), "conf.json", load_json, {})
-    lambda_options = reading.ReadOptions(str(root), "conf.json", lambda path: load_json(path), {})
+@contextlib.contextmanager
+def _another_thread_running() -> Iterator[None]:
+    """A Python thread besides this one, as in a notebook kernel: naklar does not fork."""
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert parallel._start_method(options) in ("forkserver", "spawn")
-        assert parallel._start_method(lambda_options) is None
-        in_workers = parallel.read_tree(options, workers=2, progress=False)
-        serial = parallel.read_tree(lambda_options, workers=2, progress=False)
+        assert parallel._start_method() in ("forkserver", "spawn")
+        yield
     finally:
         stop.set()
         thread.join()
 
-    assert in_workers.workers_used == 2 and serial.workers_used == 1
+
+def test_with_threads_running_a_lambda_loader_and_setter_reach_the_workers(
+    make_tree: Any,
+) -> None:
+    root = make_tree({str(i): {"i": i} for i in range(40)}, fmt="json")
+    offset = 1000  # a closure's variable travels with it
+    options = reading.ReadOptions(
+        str(root),
+        "conf.json",
+        lambda path: {**load_json(path), "j": offset},
+        parse_decorators({"i": (None, lambda run, value: value * 10)}),
+    )
+    with _another_thread_running():
+        in_workers = parallel.read_tree(options, workers=2, progress=False)
+    serial = parallel.read_tree(options, workers=1, progress=False)
+
+    assert in_workers.workers_used == 2
     assert in_workers.rows == serial.rows
+    assert sorted(values["i"] for _, values in in_workers.rows)[-1] == 390
+    assert {values["j"] for _, values in in_workers.rows} == {1000}
+
+
+def test_a_loader_that_cannot_be_pickled_is_read_by_this_process_alone(make_tree: Any) -> None:
+    root = make_tree({str(i): {"i": i} for i in range(40)}, fmt="json")
+    lock = threading.Lock()  # no pickler can copy a lock
+
+    def load_holding_a_lock(path: str) -> dict[str, Any]:
+        with lock:
+            return load_json(path)
+
+    options = reading.ReadOptions(str(root), "conf.json", load_holding_a_lock, {})
+    with _another_thread_running():
+        read = parallel.read_tree(options, workers=2, progress=False)
+
+    assert read.workers_used == 1
+    assert sorted(values["i"] for _, values in read.rows) == list(range(40))
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
