@@ -6,13 +6,9 @@ most tests here run a short script with the same interpreter.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import shutil
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -22,16 +18,9 @@ import pytest
 from naklar import parallel, reading
 from naklar.loaders import load_json
 
+from new_interpreter import run_python, write_runs
+
 TWO_CORES = len(os.sched_getaffinity(0)) >= 2 if hasattr(os, "sched_getaffinity") else False
-
-
-def run_python(script: str) -> str:
-    """Run ``script`` in a new interpreter; its stdout, or the test fails with its stderr."""
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 def test_import_naklar_imports_neither_pandas_nor_sqlalchemy_nor_numpy() -> None:
@@ -170,13 +159,6 @@ def test_lazy_names_of_the_package_resolve() -> None:
         naklar.nothing  # noqa: B018
 
 
-def write_runs(root: Path, count: int) -> None:
-    for number in range(count):
-        run = root / str(number)
-        run.mkdir(parents=True)
-        (run / "conf.json").write_text(json.dumps({"i": number}))
-
-
 @pytest.mark.parametrize(
     "load",
     [
@@ -289,199 +271,3 @@ def test_a_load_that_fails_after_reading_began_leaves_no_worker(tmp_path: Path) 
         experiment.initialise(root, dict_file="conf.json", decorators={"i": (None, refuse_seven)})
 
     assert not _worker_running()
-
-
-@pytest.mark.parametrize("first", ["numpy", "pandas"])
-def test_a_fork_after_libraries_started_threads_warns_about_nothing(
-    tmp_path: Path, first: str
-) -> None:
-    # pandas starts a thread of Arrow's that outlives a fork: Python 3.12+ warns at os.fork()
-    write_runs(tmp_path / "results", 50)
-    seen = run_python(
-        f"""
-        import warnings
-        import {first}
-        from naklar import parallel, reading
-        from naklar.loaders import load_json
-        options = reading.ReadOptions({str(tmp_path / "results")!r}, 'conf.json', load_json, {{}})
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            read = parallel.read_tree(options, workers=2, progress=False)
-        print(len(read.rows), read.workers_used,
-              [str(warning.message) for warning in caught if "fork" in str(warning.message)])
-        """
-    )
-    assert seen == "50 2 []"
-
-
-def run_script(path: Path, text: str) -> list[str]:
-    """Run ``text`` as the script ``path`` (so it is ``__main__`` with a file); its stdout lines."""
-    path.write_text(textwrap.dedent(text))
-    done = subprocess.run(
-        [sys.executable, str(path)], capture_output=True, text=True, check=False, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.split("\n")[:-1]
-
-
-# A Python thread besides the main one: workers come from a fork server, as in a
-# notebook kernel or on macOS, and such a child runs the parent's script first.
-UNGUARDED_SCRIPT = """
-    import threading
-    threading.Thread(target=threading.Event().wait, daemon=True).start()
-    print("the script ran", flush=True)
-    from naklar import parallel, reading
-    from naklar.loaders import load_json
-    options = reading.ReadOptions({root!r}, "conf.json", load_json, {{}})
-    read = parallel.read_tree(options, workers=2, progress=False)
-    print(len(read.rows), read.workers_used)
-"""
-
-
-def test_workers_from_a_fork_server_do_not_run_an_unguarded_script(tmp_path: Path) -> None:
-    write_runs(tmp_path / "results", 50)
-    script = UNGUARDED_SCRIPT.format(root=str(tmp_path / "results"))
-
-    printed = run_script(tmp_path / "analysis.py", script)
-
-    assert printed == ["the script ran", "50 2"]
-
-
-def test_a_load_at_the_top_of_an_unguarded_script_uses_the_fork_server(tmp_path: Path) -> None:
-    write_runs(tmp_path / "results", 50)
-    script = f"""
-        import threading
-        threading.Thread(target=threading.Event().wait, daemon=True).start()
-        import naklar
-        store = naklar.load({str(tmp_path / "results")!r}, dict_file="conf.json", workers=2)
-        print(store.report.loaded)
-    """
-
-    assert run_script(tmp_path / "analysis.py", script) == ["50"]
-
-
-# The loader a script defines: it uses a global the script sets, notes which process
-# read each file, and is slow in the main process only, so a worker surely reads too.
-SCRIPT_LOADER = """
-    import json, os, time
-
-    PARENT = os.getpid()
-
-    def load(path):
-        if os.getpid() == PARENT:
-            time.sleep(0.01)
-        with open(path) as handle:
-            return {"j": json.load(handle)["i"] * FACTOR, "reader": os.getpid()}
-"""
-# Reading with a Python thread running (so from a fork server's workers); print the
-# largest value read, how many rows and how many processes read them.
-SCRIPT_READS = """
-    import threading
-    threading.Thread(target=threading.Event().wait, daemon=True).start()
-    print("the script ran", flush=True)
-    from naklar import parallel, reading
-    options = reading.ReadOptions({root!r}, "conf.json", load, {{}})
-    read = parallel.read_tree(options, workers=2, progress=False)
-    readers = {{values["reader"] for _, values in read.rows}}
-    print(max(values["j"] for _, values in read.rows), len(read.rows), len(readers))
-"""
-
-
-def _script(root: Path, guarded: bool = False) -> str:
-    """The loader with ``FACTOR = 2``, then the read; under the guard, ``FACTOR = 3``."""
-    loader = textwrap.dedent(SCRIPT_LOADER)
-    reads = textwrap.dedent(SCRIPT_READS.format(root=str(root)))
-    if guarded:
-        return (
-            loader + 'if __name__ == "__main__":\n    FACTOR = 3\n' + textwrap.indent(reads, "    ")
-        )
-    return loader + "FACTOR = 2\n" + reads
-
-
-def test_a_loader_defined_in_an_unguarded_script_reaches_the_workers(tmp_path: Path) -> None:
-    write_runs(tmp_path / "results", 50)
-
-    printed = run_script(tmp_path / "analysis.py", _script(tmp_path / "results"))
-
-    assert printed == ["the script ran", "98 50 2"]
-
-
-def test_a_loader_using_a_global_the_guarded_block_sets_reaches_the_workers(
-    tmp_path: Path,
-) -> None:
-    # a worker that imported the script would skip the guarded block: FACTOR is copied instead
-    write_runs(tmp_path / "results", 50)
-
-    printed = run_script(tmp_path / "analysis.py", _script(tmp_path / "results", guarded=True))
-
-    assert printed == ["the script ran", "147 50 2"]
-
-
-def test_a_loader_defined_in_a_notebook_reaches_the_workers(tmp_path: Path) -> None:
-    # python -c, like a notebook kernel, has a __main__ no worker could import
-    write_runs(tmp_path / "results", 50)
-
-    assert run_python(_script(tmp_path / "results")) == "the script ran\n98 50 2"
-
-
-def test_a_fork_server_worker_that_dies_stops_the_load_with_its_exit_code(tmp_path: Path) -> None:
-    write_runs(tmp_path / "results", 50)
-    (tmp_path / "dying_loader.py").write_text(
-        textwrap.dedent(
-            """
-            import json, os, time
-
-            def load(path):
-                if os.getpid() != int(os.environ["NAKLAR_TEST_PARENT"]):
-                    os._exit(3)  # the worker dies without a word
-                time.sleep(0.02)  # leave chunks for the worker to claim
-                with open(path) as handle:
-                    return json.load(handle)
-            """
-        )
-    )
-    script = f"""
-        import os, sys, threading
-        threading.Thread(target=threading.Event().wait, daemon=True).start()
-        os.environ["NAKLAR_TEST_PARENT"] = str(os.getpid())
-        sys.path.insert(0, {str(tmp_path)!r})
-        from dying_loader import load
-        from naklar import parallel, reading
-        from naklar.errors import NaklarError
-        options = reading.ReadOptions({str(tmp_path / "results")!r}, "conf.json", load, {{}})
-        try:
-            parallel.read_tree(options, workers=2, progress=False)
-        except NaklarError as error:
-            print(error)
-    """
-
-    printed = run_script(tmp_path / "analysis.py", script)
-
-    assert printed == [
-        "a worker process reading settings files died (exit code 3); "
-        "pass workers=1 to read in this process only"
-    ]
-
-
-def test_a_loader_from_a_module_workers_cannot_import_is_read_by_the_main_process(
-    tmp_path: Path,
-) -> None:
-    # loaded from its file by path: pickled by reference, a worker finds no such module
-    write_runs(tmp_path / "results", 50)
-    module_path = tmp_path / "loaders" / "by_path.py"
-    module_path.parent.mkdir()
-    module_path.write_text(textwrap.dedent(SCRIPT_LOADER) + "FACTOR = 2\n")
-    load_by_path = f"""
-        import importlib.util, sys
-        spec = importlib.util.spec_from_file_location("by_path", {str(module_path)!r})
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["by_path"] = module
-        spec.loader.exec_module(module)
-        load = module.load
-    """
-    reads = SCRIPT_READS.format(root=str(tmp_path / "results"))
-    script = textwrap.dedent(load_by_path) + textwrap.dedent(reads)
-
-    printed = run_script(tmp_path / "analysis.py", script)
-
-    assert printed == ["the script ran", "98 50 1"]
