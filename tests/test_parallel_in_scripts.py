@@ -199,3 +199,34 @@ def test_a_loader_from_a_module_workers_cannot_import_is_read_by_the_main_proces
     printed = run_script(tmp_path / "analysis.py", script)
 
     assert printed == ["the script ran", "98 50 1"]
+
+
+def test_a_notebook_loads_and_refreshes_a_store_with_its_own_loader_in_workers(
+    tmp_path: Path,
+) -> None:
+    write_runs(tmp_path / "results", 50)
+    notebook = f"""
+        import json, os, pathlib, threading, time
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+        import naklar
+
+        PARENT = os.getpid()
+
+        def load(path):
+            if os.getpid() == PARENT:
+                time.sleep(0.01)  # leave chunks for a worker
+            with open(path) as handle:
+                return {{"j": json.load(handle)["i"] + 1000, "reader": os.getpid()}}
+
+        root = pathlib.Path({str(tmp_path / "results")!r})
+        store = naklar.load(root, dict_file="conf.json", load_func=load, workers=2)
+        for number in range(30):
+            (root / "later" / str(number)).mkdir(parents=True)
+            (root / "later" / str(number) / "conf.json").write_text(json.dumps({{"i": number}}))
+        changes = store.refresh(workers=2).changes
+        frame = store.frame()
+        print(store.report.loaded, changes.added, frame.j.min(), frame.j.max(),
+              frame.reader.nunique() > 2)
+    """
+
+    assert run_python(notebook) == "80 30 1000 1049 True"
