@@ -442,14 +442,14 @@ def _worker(
     a file by path) reads nothing, and leaves every chunk to the main process.
     """
     gc.disable()  # this process only reads, sends and exits: see naklar.gc_pause
+    if chunks is None:
+        chunks = chunks_queue.get()  # taken first: a copy left in the queue would block its thread
     try:
         read_options = pickle.loads(options) if isinstance(options, bytes) else options
     except Exception:
         results_queue.put(None)
         return
     try:
-        if chunks is None:
-            chunks = chunks_queue.get()
         while (number := _claim(next_chunk)) < len(chunks):
             chunk = read_chunk(chunks[number], read_options)
             _add_done(units_done, len(chunks[number]))
