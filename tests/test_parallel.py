@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -232,25 +234,26 @@ def _another_thread_running() -> Iterator[None]:
         thread.join()
 
 
-def test_with_threads_running_a_lambda_loader_and_setter_reach_the_workers(
+def test_with_threads_running_a_closure_loader_and_lambda_setter_reach_the_workers(
     make_tree: Any,
 ) -> None:
     root = make_tree({str(i): {"i": i} for i in range(40)}, fmt="json")
-    offset = 1000  # a closure's variable travels with it
-    options = reading.ReadOptions(
-        str(root),
-        "conf.json",
-        lambda path: {**load_json(path), "j": offset},
-        parse_decorators({"i": (None, lambda run, value: value * 10)}),
-    )
-    with _another_thread_running():
-        in_workers = parallel.read_tree(options, workers=2, progress=False)
-    serial = parallel.read_tree(options, workers=1, progress=False)
+    offset, parent = 1000, os.getpid()
 
-    assert in_workers.workers_used == 2
-    assert in_workers.rows == serial.rows
-    assert sorted(values["i"] for _, values in in_workers.rows)[-1] == 390
-    assert {values["j"] for _, values in in_workers.rows} == {1000}
+    def load_slowly_here(path: str) -> dict[str, Any]:  # a closure: pickle refuses it
+        if os.getpid() == parent:
+            time.sleep(0.01)  # leave chunks for the worker
+        return {**load_json(path), "j": offset, "reader": os.getpid()}
+
+    setters = parse_decorators({"i": (None, lambda run, value: value * 10)})
+    options = reading.ReadOptions(str(root), "conf.json", load_slowly_here, setters)
+    with _another_thread_running():
+        read = parallel.read_tree(options, workers=2, progress=False)
+
+    rows = [values for _, values in read.rows]
+    assert len({row["reader"] for row in rows}) == 2
+    assert [row["i"] for row in rows] == [10 * i for i in range(40)]
+    assert {row["j"] for row in rows} == {1000}
 
 
 def test_a_loader_that_cannot_be_pickled_is_read_by_this_process_alone(make_tree: Any) -> None:
