@@ -6,7 +6,6 @@ import contextlib
 import os
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,8 @@ from naklar.decorator import parse_decorators
 from naklar.errors import SettingsFileError
 from naklar.loaders import load_json
 from naklar.schema import KindTally, Unsupported, unsupported_class
+
+from worker_sync import wait_until_a_worker_reads
 
 
 def _sweep(count: int) -> dict[str, dict[str, Any]]:
@@ -188,7 +189,6 @@ def test_natural_sorted_orders_numbers_as_natural_key(names: list[str]) -> None:
 
 
 def test_a_worker_that_dies_stops_the_load_with_a_hint(make_tree: Any) -> None:
-    import os
     import time
 
     root = make_tree({str(i): {"i": i} for i in range(100)}, fmt="json")
@@ -238,15 +238,14 @@ def test_with_threads_running_a_closure_loader_and_lambda_setter_reach_the_worke
     make_tree: Any,
 ) -> None:
     root = make_tree({str(i): {"i": i} for i in range(40)}, fmt="json")
-    offset, parent = 1000, os.getpid()
+    offset = 1000
 
-    def load_slowly_here(path: str) -> dict[str, Any]:  # a closure: pickle refuses it
-        if os.getpid() == parent:
-            time.sleep(0.01)  # leave chunks for the worker
+    def load_when_a_worker_reads(path: str) -> dict[str, Any]:  # a closure: pickle refuses it
+        wait_until_a_worker_reads(path)
         return {**load_json(path), "j": offset, "reader": os.getpid()}
 
     setters = parse_decorators({"i": (None, lambda run, value: value * 10)})
-    options = reading.ReadOptions(str(root), "conf.json", load_slowly_here, setters)
+    options = reading.ReadOptions(str(root), "conf.json", load_when_a_worker_reads, setters)
     with _another_thread_running():
         read = parallel.read_tree(options, workers=2, progress=False)
 

@@ -74,16 +74,14 @@ def test_a_load_at_the_top_of_an_unguarded_script_uses_the_fork_server(tmp_path:
     assert run_script(tmp_path / "analysis.py", script) == ["50"]
 
 
-# The loader a script defines: it uses a global the script sets, notes which process
-# read each file, and is slow in the main process only, so a worker surely reads too.
+# The loader a script defines: it uses a global the script sets and notes which
+# process read each file; the main process waits until a worker has read one.
 SCRIPT_LOADER = """
-    import json, os, time
-
-    PARENT = os.getpid()
+    import json, os
+    from worker_sync import wait_until_a_worker_reads
 
     def load(path):
-        if os.getpid() == PARENT:
-            time.sleep(0.01)
+        wait_until_a_worker_reads(path)
         with open(path) as handle:
             return {"j": json.load(handle)["i"] * FACTOR, "reader": os.getpid()}
 """
@@ -143,21 +141,21 @@ def test_a_fork_server_worker_that_dies_stops_the_load_with_its_exit_code(tmp_pa
     (tmp_path / "dying_loader.py").write_text(
         textwrap.dedent(
             """
-            import json, os, time
+            import json, multiprocessing, os
+            from worker_sync import wait_until_a_worker_reads
 
             def load(path):
-                if os.getpid() != int(os.environ["NAKLAR_TEST_PARENT"]):
+                wait_until_a_worker_reads(path)
+                if multiprocessing.parent_process() is not None:
                     os._exit(3)  # the worker dies without a word
-                time.sleep(0.02)  # leave chunks for the worker to claim
                 with open(path) as handle:
                     return json.load(handle)
             """
         )
     )
     script = f"""
-        import os, sys, threading
+        import sys, threading
         threading.Thread(target=threading.Event().wait, daemon=True).start()
-        os.environ["NAKLAR_TEST_PARENT"] = str(os.getpid())
         sys.path.insert(0, {str(tmp_path)!r})
         from dying_loader import load
         from naklar import parallel, reading
@@ -184,7 +182,12 @@ def test_a_loader_from_a_module_workers_cannot_import_is_read_by_the_main_proces
     write_runs(tmp_path / "results", 50)
     module_path = tmp_path / "loaders" / "by_path.py"
     module_path.parent.mkdir()
-    module_path.write_text(textwrap.dedent(SCRIPT_LOADER) + "FACTOR = 2\n")
+    module_path.write_text(
+        "import json, os\n"
+        "def load(path):\n"
+        "    with open(path) as handle:\n"
+        "        return {'j': json.load(handle)['i'] * 2, 'reader': os.getpid()}\n"
+    )
     load_by_path = f"""
         import importlib.util, sys
         spec = importlib.util.spec_from_file_location("by_path", {str(module_path)!r})
@@ -206,15 +209,13 @@ def test_a_notebook_loads_and_refreshes_a_store_with_its_own_loader_in_workers(
 ) -> None:
     write_runs(tmp_path / "results", 50)
     notebook = f"""
-        import json, os, pathlib, threading, time
+        import json, os, pathlib, threading
         threading.Thread(target=threading.Event().wait, daemon=True).start()
         import naklar
-
-        PARENT = os.getpid()
+        from worker_sync import wait_until_a_worker_reads
 
         def load(path):
-            if os.getpid() == PARENT:
-                time.sleep(0.01)  # leave chunks for a worker
+            wait_until_a_worker_reads(path)
             with open(path) as handle:
                 return {{"j": json.load(handle)["i"] + 1000, "reader": os.getpid()}}
 

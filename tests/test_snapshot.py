@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +40,21 @@ def url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'sweep.db'}"
 
 
+@contextlib.contextmanager
+def sqlite_file(url: str) -> Iterator[sqlite3.Connection]:
+    """A plain sqlite3 connection to the store's file: committed, then closed.
+
+    (sqlite3's own ``with`` only commits; a connection left to the collector
+    makes Python 3.13 warn, in whichever test is running then.)
+    """
+    path = url.removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        yield connection
+
+
 def snapshot_rows(url: str) -> list[tuple[int, int]]:
     """(generation, schema_version) of every copy in the store's database file."""
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+    with sqlite_file(url) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
         if "experiment_naklar_frame" not in tables:
             return []
@@ -57,7 +71,7 @@ def frame_from_table(store: Store) -> pd.DataFrame:
 def load_without_copy(tree: Path, url: str) -> Store:
     """Load into ``url``, then remove the copy the load kept, as if it never had one."""
     store = naklar.load(tree, url=url, dict_file="conf.json")
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+    with sqlite_file(url) as connection:
         connection.execute("DROP TABLE experiment_naklar_frame")
     return store
 
@@ -164,7 +178,7 @@ def test_a_column_subset_alone_keeps_no_copy(tree: Path, url: str) -> None:
 def test_sql_of_ones_own_makes_the_copy_stale(tree: Path, url: str) -> None:
     store = naklar.load(tree, url=url, dict_file="conf.json")
     store.frame()
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+    with sqlite_file(url) as connection:
         connection.execute("UPDATE experiment SET kernel = 'linear' WHERE C = 2")
 
     reopened = naklar.open(url)
@@ -182,7 +196,7 @@ def test_sql_of_ones_own_makes_the_copy_stale(tree: Path, url: str) -> None:
 def test_deletes_and_inserts_make_the_copy_stale(tree: Path, url: str, statement: str) -> None:
     store = naklar.load(tree, url=url, dict_file="conf.json")
     store.frame()
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+    with sqlite_file(url) as connection:
         connection.execute(statement)
 
     assert naklar.open(url).frame().equals(frame_from_table(naklar.open(url)))
@@ -195,10 +209,11 @@ def test_an_added_column_makes_the_copy_stale(tree: Path, url: str) -> None:
     snapshot = snapshot_for(engine, "experiment", "experiment_naklar_meta")
     assert snapshot is not None
     assert snapshot.read(engine, ["C"]) is not None
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+    with sqlite_file(url) as connection:
         connection.execute("ALTER TABLE experiment ADD COLUMN extra INTEGER")
 
     assert snapshot.read(engine, ["C"]) is None
+    engine.dispose()
 
 
 def test_a_refresh_shows_new_and_changed_runs(tree: Path, url: str) -> None:
@@ -235,7 +250,7 @@ def test_a_change_while_the_frame_is_read_keeps_no_copy(tree: Path, url: str) ->
 
     def read_while_someone_writes() -> pd.DataFrame:
         frame = frame_from_table(store)
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        with sqlite_file(url) as connection:
             connection.execute("UPDATE experiment SET C = 5 WHERE C = 1")
         return frame
 
@@ -257,12 +272,14 @@ def test_a_read_only_database_gives_frames_without_a_copy(tree: Path, url: str) 
 
 def test_a_copy_in_a_locked_database_is_skipped(tree: Path, url: str) -> None:
     load_without_copy(tree, url)
-    store = naklar.Store.open(sa.create_engine(url, connect_args={"timeout": 0}))
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as writer:
+    engine = sa.create_engine(url, connect_args={"timeout": 0})
+    store = naklar.Store.open(engine)
+    with sqlite_file(url) as writer:
         writer.execute("BEGIN IMMEDIATE")  # readers may read, no one else may write
 
         assert store.frame()["C"].tolist() == [1] * 3 + [2] * 3
     assert snapshot_rows(url) == []
+    engine.dispose()
 
 
 def test_in_memory_and_server_stores_keep_no_copy() -> None:
@@ -353,7 +370,7 @@ def test_a_store_whose_counter_went_missing_gives_frames_without_a_copy(
 ) -> None:
     store = naklar.load(tree, url=url, dict_file="conf.json")
     store.frame()
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+    with sqlite_file(url) as connection:
         connection.execute("DELETE FROM experiment_naklar_meta WHERE name = 'generation'")
         connection.execute("DELETE FROM experiment_naklar_frame")
 
@@ -366,10 +383,12 @@ def test_a_load_too_large_for_a_copy_reads_no_frame(
 ) -> None:
     values = len(RUNS) * len(RUNS["C1/seed0"])  # 8 bytes each at least: one byte too many
     monkeypatch.setattr("naklar.snapshot.MAX_SNAPSHOT_BYTES", values * 8 - 1)
-    store = Store(sa.create_engine(url))
+    engine = sa.create_engine(url)
+    store = Store(engine)
     forbid_table_reads(store, monkeypatch)
 
     report = store.load(tree, dict_file="conf.json")
 
     assert report.loaded == 6
     assert snapshot_rows(url) == []
+    engine.dispose()

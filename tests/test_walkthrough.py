@@ -275,8 +275,10 @@ def test_connect_to_a_file_database_keeps_the_rows(iris_tree: Path, tmp_path: Pa
     experiment.connect(url)
     experiment.initialise(iris_tree, dict_file="conf.json")
 
-    with sa.create_engine(url).connect() as connection:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
         count = connection.execute(sa.text("SELECT count(*) FROM experiment")).scalar_one()
+    engine.dispose()
     assert count == 12
     assert str(experiment._engine.url) == url
 
