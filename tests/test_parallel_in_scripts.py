@@ -136,6 +136,16 @@ def test_a_loader_defined_in_a_notebook_reaches_the_workers(tmp_path: Path) -> N
     assert run_python(_script(tmp_path / "results")) == "the script ran\n98 50 2"
 
 
+def test_a_loader_defined_in_a_notebook_reaches_spawned_workers(tmp_path: Path) -> None:
+    # Windows has only spawn: a spawned child imports the parent's __main__ unless left behind
+    write_runs(tmp_path / "results", 50)
+    only_spawn = (
+        "import multiprocessing\nmultiprocessing.get_all_start_methods = lambda: ['spawn']\n"
+    )
+
+    assert run_python(only_spawn + _script(tmp_path / "results")) == "the script ran\n98 50 2"
+
+
 def test_a_fork_server_worker_that_dies_stops_the_load_with_its_exit_code(tmp_path: Path) -> None:
     write_runs(tmp_path / "results", 50)
     (tmp_path / "dying_loader.py").write_text(
