@@ -260,16 +260,17 @@ class _WorkerPool:
         self.chunks, self.options, self.worker_count = chunks, options, worker_count
         self.start_now = start_now
         self.context: Any = multiprocessing.get_context(method)
+        self.forks = method == "fork"
         # A forked worker starts in milliseconds; one from a fork server or spawned
         # imports naklar first, which pays only when much reading is left.
-        self.start_after = PARALLEL_AFTER_SECONDS if method == "fork" else _SLOW_START_SECONDS
+        self.start_after = PARALLEL_AFTER_SECONDS if self.forks else _SLOW_START_SECONDS
         self.next_chunk = self.context.Value("q", 0)
         self.units_done = self.context.Value("q", 0)
         self.results_queue: Any = self.context.Queue()
         # A worker that is not forked must be sent the chunks (4.7 MB of paths at
         # 100,000 runs). Sent with the process, they held this process until the
         # child had started, 0.08-0.14 s; a queue's own thread sends them meanwhile.
-        self.chunks_queue: Any = None if method == "fork" else self.context.Queue()
+        self.chunks_queue: Any = None if self.forks else self.context.Queue()
         if self.chunks_queue is not None:
             self.chunks_queue.cancel_join_thread()  # exit never waits for a dead worker
         self.workers: list[Any] = []
@@ -281,9 +282,7 @@ class _WorkerPool:
         A forked worker inherits them. Others get them pickled, once, when the
         first worker starts (a read that ends before never pickles them).
         """
-        if self.context.get_start_method() == "fork":
-            return self.options
-        return _options_for_workers(self.options)
+        return self.options if self.forks else _options_for_workers(self.options)
 
     def start_workers(self) -> None:
         if self.options_sent is None:
@@ -310,9 +309,7 @@ class _WorkerPool:
 
     def starting(self) -> contextlib.AbstractContextManager[None]:
         """What surrounds a worker's start, by start method."""
-        if self.context.get_start_method() == "fork":
-            return _forking_knowingly()
-        return _main_module_left_behind()
+        return _forking_knowingly() if self.forks else _main_module_left_behind()
 
     def stop_workers(self) -> None:
         for worker in self.workers:
