@@ -189,16 +189,15 @@ def test_natural_sorted_orders_numbers_as_natural_key(names: list[str]) -> None:
 
 
 def test_a_worker_that_dies_stops_the_load_with_a_hint(make_tree: Any) -> None:
-    import time
-
     root = make_tree({str(i): {"i": i} for i in range(100)}, fmt="json")
     main_process = os.getpid()
+    # a setter is given no path: it marks (or waits for) the tree through the first run's
+    a_settings_file = os.path.join(root, "0", "conf.json")
 
     def die_in_a_worker(self: Any, value: Any) -> Any:
+        wait_until_a_worker_reads(a_settings_file)
         if os.getpid() != main_process:
             os._exit(3)
-        # the main process reads slowly, so the worker surely gets chunks of its own
-        time.sleep(0.01)
         return value
 
     with pytest.raises(naklar.NaklarError, match=r"died \(exit code 3\); pass workers=1"):
