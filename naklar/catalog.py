@@ -17,12 +17,17 @@ Two naklar-owned tables live next to the experiment table ``<t>``:
 
 ``load_func`` and ``decorators`` are code and are not stored: pass them again
 to :meth:`naklar.Store.open` / :meth:`naklar.Store.refresh`.
+
+A database that ends with this process (in-memory SQLite) gets its run index
+only when something needs it (:meth:`Catalog.defer_runs`): most such stores are
+never refreshed, and indexing 100,000 runs would cost each load 0.35 s.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
@@ -54,6 +59,12 @@ _RECORD_NAME = "store"
 _DELETE_BATCH = 500
 #: A run as the index holds it: ``(naklar_id, size, mtime_ns, dir_ctime_ns)``.
 IndexedRun = tuple[int, int, int, int | None]
+#: A load's runs: their ids and, in the same order, their settings files.
+Runs = tuple[Sequence[int], Sequence[FileStamp]]
+
+#: Per engine, per run-index table: the runs of the last load, not written yet.
+#: Kept by engine, not by store, so that every store on that database sees them.
+_deferred_runs: weakref.WeakKeyDictionary[sa.Engine, dict[str, Runs]] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -243,6 +254,39 @@ class Catalog:
         self.runs.drop(connection, checkfirst=True)
         self.meta.drop(connection, checkfirst=True)
 
+    def defer_runs(
+        self, engine: sa.Engine, ids: Sequence[int], stamps: Sequence[FileStamp]
+    ) -> None:
+        """Hold a committed load's runs in memory until :meth:`index_deferred_runs`.
+
+        Only for a database that ends with this process. Any runs held before
+        (of an earlier load into the same table) are forgotten.
+        """
+        _deferred_runs.setdefault(engine, {})[self.runs.name] = (ids, stamps)
+
+    def forget_deferred_runs(self, engine: sa.Engine) -> None:
+        """The table they belong to was replaced or dropped (and that committed)."""
+        _deferred_runs.get(engine, {}).pop(self.runs.name, None)
+
+    def index_deferred_runs(self, engine: sa.Engine) -> None:
+        """Write the held runs to the run index, in a transaction of their own.
+
+        Call before opening the connection that reads the index: an in-memory
+        database has one connection per thread.
+        """
+        held = _deferred_runs.get(engine, {}).get(self.runs.name)
+        if held is None:
+            return
+        with engine.begin() as connection:
+            self.add_runs(connection, *held)
+        self.forget_deferred_runs(engine)
+
+    def _check_indexed(self, connection: sa.Connection) -> None:
+        if self.runs.name in _deferred_runs.get(connection.engine, {}):
+            raise RuntimeError(
+                f"{self.runs.name} is read before index_deferred_runs() wrote its runs"
+            )
+
     def add_runs(
         self, connection: sa.Connection, ids: Sequence[int], stamps: Sequence[FileStamp]
     ) -> None:
@@ -259,6 +303,7 @@ class Catalog:
 
     def read_runs(self, connection: sa.Connection) -> dict[str, IndexedRun]:
         """``settings path -> (naklar_id, size, mtime_ns, dir_ctime_ns)`` for every indexed run."""
+        self._check_indexed(connection)
         columns = self.runs.c
         names = ("settings_path", ID_COLUMN, "size", "mtime_ns", "dir_ctime_ns")
         selected = [columns[name] for name in names]
@@ -267,6 +312,7 @@ class Catalog:
         return {row[0]: tuple(row[1:]) for row in rows}
 
     def count_runs(self, connection: sa.Connection) -> int:
+        self._check_indexed(connection)
         count = connection.execute(sa.select(sa.func.count()).select_from(self.runs)).scalar()
         return int(count or 0)
 

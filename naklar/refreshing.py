@@ -147,6 +147,7 @@ def refresh_store(
             f"the store's root_dir {root!r} is not a directory any more; a store can be "
             f"opened without its tree, but refreshing needs it"
         )
+    store._catalog.index_deferred_runs(store.engine)
     with store.engine.connect() as connection:
         indexed = store._catalog.read_runs(connection)
     load_options = record.load_options(load_func, decorators, workers, progress)

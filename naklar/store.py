@@ -170,8 +170,9 @@ class Store:
                     workers=options.workers,
                     progress=options.progress,
                 )
+        kept = outlives_process(self.engine)
         if started is None:
-            started = start_loading(root, options, record_dir_ctimes=outlives_process(self.engine))
+            started = start_loading(root, options, record_dir_ctimes=kept)
         tree = started.finish()
         specs = _column_specs(tree, parsed_decorators)
         table, model = build_model(
@@ -179,6 +180,7 @@ class Store:
         )
         columns = [_column_record(spec, tree) for spec in specs]
         record = StoreRecord.for_load(root, options, parsed_decorators, columns, tree.report)
+        ids = range(len(tree.rows))
         with self.engine.begin() as connection:
             table.drop(connection, checkfirst=True)
             table.create(connection)
@@ -186,13 +188,17 @@ class Store:
             if self._snapshot is not None:
                 self._snapshot.drop(connection)
             if autoload:
-                ids = range(len(tree.rows))
                 insert_settings_rows(
                     connection, table, specs, tree.rows, ids, tree.kinds, tree.tally
                 )
-                self._catalog.add_runs(connection, ids, tree.stamps)
+                if kept:
+                    self._catalog.add_runs(connection, ids, tree.stamps)
                 record.next_id = len(tree.rows)
             self._catalog.write_record(connection, record)
+        if autoload and not kept:  # indexed when a refresh needs them (see naklar.catalog)
+            self._catalog.defer_runs(self.engine, ids, tree.stamps)
+        else:
+            self._catalog.forget_deferred_runs(self.engine)
         tree.report.inserted = autoload
         warn_about_lost_floats(tree.report, self.engine.dialect.name)
         self.table, self._model, self.report, self.root_dir = table, model, tree.report, root
@@ -306,6 +312,7 @@ class Store:
             if self._snapshot is not None:
                 self._snapshot.drop(connection)
             sa.Table(self.table_name, sa.MetaData()).drop(connection, checkfirst=True)
+        self._catalog.forget_deferred_runs(self.engine)
         self.table, self._model, self.report, self._record = None, None, None, None
 
     def _adopt(self, record: StoreRecord, decorators: Mapping[str, Decorator], root: str) -> None:
@@ -315,6 +322,7 @@ class Store:
             self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
         )
         self._record, self.root_dir = record, root
+        self._catalog.index_deferred_runs(self.engine)
         with self.engine.connect() as connection:
             count = self._catalog.count_runs(connection)
         self.report = LoadReport(root, record.dict_file, files_found=count, loaded=count)

@@ -1,0 +1,101 @@
+"""The run index: written at once where the database outlives the process, when needed where not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+import naklar
+
+
+def write_runs(root: Path, count: int) -> Path:
+    for i in range(count):
+        run = root / f"run{i}"
+        run.mkdir(parents=True)
+        (run / "conf.json").write_text(json.dumps({"i": i}))
+    return root
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    return write_runs(tmp_path / "results", 5)
+
+
+def indexed_rows(store: naklar.Store) -> int:
+    """Rows in the run index table itself (not counting runs held in memory)."""
+    with store.engine.connect() as connection:
+        count = connection.execute(sa.select(sa.func.count()).select_from(store._catalog.runs))
+        return int(count.scalar() or 0)
+
+
+def changes(report: naklar.LoadReport) -> tuple[int, int, int, int]:
+    counts = report.changes
+    assert counts is not None
+    return counts.added, counts.updated, counts.removed, counts.unchanged
+
+
+def test_an_in_memory_load_leaves_the_run_index_to_the_first_refresh(tree: Path) -> None:
+    store = naklar.load(tree, dict_file="conf.json")
+    assert indexed_rows(store) == 0
+
+    report = store.refresh()
+
+    assert changes(report) == (0, 0, 0, 5)
+    assert indexed_rows(store) == 5
+
+
+def test_a_load_into_a_file_indexes_its_runs_at_once(tree: Path, tmp_path: Path) -> None:
+    store = naklar.load(tree, dict_file="conf.json", url=f"sqlite:///{tmp_path / 'sweep.db'}")
+
+    assert indexed_rows(store) == 5
+
+
+def test_a_second_store_on_the_same_in_memory_database_sees_the_held_runs(tree: Path) -> None:
+    first = naklar.load(tree, dict_file="conf.json")
+    second = naklar.open(first.engine)
+
+    report = second.refresh()
+
+    assert changes(report) == (0, 0, 0, 5)
+    assert len(second.frame()) == 5
+    assert changes(first.refresh()) == (0, 0, 0, 5)
+
+
+def test_loading_again_replaces_the_held_runs(tree: Path, tmp_path: Path) -> None:
+    store = naklar.load(tree, dict_file="conf.json")
+    smaller = write_runs(tmp_path / "smaller", 3)
+
+    store.load(smaller, dict_file="conf.json")
+    report = store.refresh()
+
+    assert changes(report) == (0, 0, 0, 3)
+    assert sorted(store.frame()["i"]) == [0, 1, 2]
+
+
+def test_a_load_without_rows_forgets_the_held_runs(tree: Path) -> None:
+    store = naklar.load(tree, dict_file="conf.json")
+
+    store.load(tree, dict_file="conf.json", autoload=False)
+    report = store.refresh()
+
+    assert changes(report) == (5, 0, 0, 0)
+    assert len(store.frame()) == 5
+
+
+def test_a_dropped_store_lets_go_of_the_held_runs(tree: Path) -> None:
+    store = naklar.load(tree, dict_file="conf.json")
+
+    store.drop()
+
+    # held runs would be written now, into a run index that is gone
+    store._catalog.index_deferred_runs(store.engine)
+
+
+def test_reading_the_index_before_the_held_runs_are_written_is_refused(tree: Path) -> None:
+    store = naklar.load(tree, dict_file="conf.json")
+
+    with store.engine.connect() as connection, pytest.raises(RuntimeError, match="held|deferred"):
+        store._catalog.read_runs(connection)
