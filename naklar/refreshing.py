@@ -46,6 +46,7 @@ from .reading import (
     keep_directory_ctimes,
 )
 from .schema import KindTally, infer_column_kind
+from .transactions import write_transaction
 
 if TYPE_CHECKING:
     from .store import Store
@@ -227,9 +228,9 @@ def refresh_store(
         store.table_name, specs, sa.MetaData(), dialect=store.engine.dialect.name
     )
     kinds = {column.key: column.kind for column in columns}
-    with store.engine.begin() as connection:
-        for column in new_columns:
-            _add_column(connection, table, table.c[column.name])
+    with write_transaction(store.engine) as connection:
+        if new_columns:
+            _add_columns(connection, table, [table.c[column.name] for column in new_columns])
         delete_ids(connection, table, deleted)
         store._catalog.delete_runs(connection, deleted)
         insert_settings_rows(connection, table, specs, read.rows, ids, kinds, tree.tally)
@@ -286,9 +287,16 @@ def _refresh_counts(changes: FileChanges, read: TreeRead, reloaded: bool = False
     )
 
 
-def _add_column(connection: sa.Connection, table: sa.Table, column: sa.Column[Any]) -> None:
-    """ALTER TABLE ... ADD COLUMN, with the dialect's quoting and type."""
+def _add_columns(connection: sa.Connection, table: sa.Table, columns: list[sa.Column[Any]]) -> None:
+    """ALTER TABLE ... ADD COLUMN, with the dialect's quoting and type, for each column not there.
+
+    MySQL and MariaDB commit each ALTER at once: a refresh that failed after one
+    left its column behind, empty, with the store's record unaware of it.
+    """
     dialect = connection.dialect
     table_name = dialect.identifier_preparer.format_table(table)
-    definition = CreateColumn(column).compile(dialect=dialect)
-    connection.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {definition}")
+    present = {column["name"] for column in sa.inspect(connection).get_columns(table.name)}
+    for column in columns:
+        if column.name not in present:
+            definition = CreateColumn(column).compile(dialect=dialect)
+            connection.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {definition}")

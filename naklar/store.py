@@ -50,6 +50,7 @@ from .model import (
 from .refreshing import refresh_store
 from .schema import Kind
 from .snapshot import outlives_process, snapshot_for
+from .transactions import write_transaction
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -181,7 +182,7 @@ class Store:
         columns = [_column_record(spec, tree) for spec in specs]
         record = StoreRecord.for_load(root, options, parsed_decorators, columns, tree.report)
         ids = range(len(tree.rows))
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             table.drop(connection, checkfirst=True)
             table.create(connection)
             self._catalog.recreate(connection)
@@ -307,7 +308,7 @@ class Store:
 
     def drop(self) -> None:
         """Delete the experiment table and naklar's run index and record from the database."""
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             self._catalog.drop(connection)
             if self._snapshot is not None:
                 self._snapshot.drop(connection)

@@ -1,0 +1,113 @@
+"""A load or refresh that fails midway leaves a store that still loads and refreshes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import naklar
+from naklar import refreshing
+from naklar import store as store_module
+from naklar.transactions import write_transaction
+
+
+class Interrupted(Exception):
+    """Stands in for a Ctrl-C or a lost connection in the middle of the inserts."""
+
+
+def interrupt(*args: Any, **kwargs: Any) -> None:
+    raise Interrupted
+
+
+def write_run(root: Path, name: str, settings: dict[str, Any]) -> None:
+    (root / name).mkdir(parents=True)
+    (root / name / "conf.json").write_text(json.dumps(settings))
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "results"
+    for i in range(3):
+        write_run(root, f"run{i}", {"i": i})
+    return root
+
+
+@pytest.fixture
+def store(any_engine: sa.Engine, table_name: str) -> Iterator[naklar.Store]:
+    yield naklar.Store(any_engine, table_name=table_name)
+    naklar.Store(any_engine, table_name=table_name).drop()
+
+
+def test_a_refresh_that_fails_after_adding_a_column_can_be_refreshed_again(
+    store: naklar.Store, tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.load(tree, dict_file="conf.json")
+    write_run(tree, "run3", {"i": 3, "optimizer": "adam"})  # a new key: a new column
+    with monkeypatch.context() as patch:
+        patch.setattr(refreshing, "insert_settings_rows", interrupt)
+        with pytest.raises(Interrupted):
+            store.refresh()
+
+    report = store.refresh()
+
+    assert report.changes is not None and report.changes.added == 1
+    frame = store.frame().sort_values("i")
+    assert frame["i"].tolist() == [0, 1, 2, 3]
+    assert frame["optimizer"].tolist()[-1] == "adam"
+
+
+@pytest.mark.parametrize("any_engine", ["sqlite", "sqlite_file", "postgres"], indirect=True)
+def test_a_reload_that_fails_midway_keeps_the_stored_rows(
+    store: naklar.Store, tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # MySQL and MariaDB commit each DROP and CREATE at once: no client can undo them
+    store.load(tree, dict_file="conf.json")
+    other = tmp_path / "other"
+    write_run(other, "run0", {"f1": 0.5})
+    with monkeypatch.context() as patch:
+        patch.setattr(store_module, "insert_settings_rows", interrupt)
+        with pytest.raises(Interrupted):
+            store.load(other, dict_file="conf.json")
+
+    assert sorted(store.frame()["i"]) == [0, 1, 2]
+    assert store.refresh().changes.unchanged == 3  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///{tmp}/db.sqlite"])
+def test_write_transaction_rolls_back_a_create_table_on_sqlite(url: str, tmp_path: Path) -> None:
+    engine = sa.create_engine(url.format(tmp=tmp_path))
+    try:
+        with pytest.raises(Interrupted), write_transaction(engine) as connection:
+            connection.exec_driver_sql("CREATE TABLE made (x INTEGER)")
+            raise Interrupted
+
+        assert not sa.inspect(engine).has_table("made")
+    finally:
+        engine.dispose()
+
+
+def test_write_transaction_on_an_engine_that_begins_transactions_itself() -> None:
+    # the recipe SQLAlchemy documents for pysqlite: the driver's own handling off
+    engine = sa.create_engine("sqlite://")
+    sa.event.listen(
+        engine,
+        "connect",
+        lambda dbapi_connection, _: setattr(dbapi_connection, "isolation_level", None),
+    )
+    sa.event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+    try:
+        with pytest.raises(Interrupted), write_transaction(engine) as connection:
+            connection.exec_driver_sql("CREATE TABLE made (x INTEGER)")
+            raise Interrupted
+        with write_transaction(engine) as connection:
+            connection.exec_driver_sql("CREATE TABLE kept (x INTEGER)")
+
+        assert not sa.inspect(engine).has_table("made")
+        assert sa.inspect(engine).has_table("kept")
+    finally:
+        engine.dispose()
