@@ -2,13 +2,13 @@
 
 ``sqlite3`` (SQLAlchemy's ``pysqlite`` driver) begins a transaction only before
 an INSERT, UPDATE or DELETE, so a DROP, CREATE or ALTER TABLE before them is
-committed at once: a reload interrupted in its inserts would leave the old
-table dropped, and an interrupted refresh a column added that the store's record
-does not know, which broke every later refresh (``duplicate column name``).
-:func:`write_transaction` begins the transaction itself first, so SQLite rolls
-back the schema changes with the rest. PostgreSQL's DDL is transactional
+committed at once. A reload interrupted in its inserts would leave the old
+table dropped; an interrupted refresh would leave a column the store's record
+does not know, and every later refresh would fail on it (``duplicate column
+name``). :func:`write_transaction` begins the transaction itself, so SQLite
+rolls back the schema changes with the rest. PostgreSQL's DDL is transactional
 anyway. MySQL and MariaDB commit at each DDL statement, whatever the client
-does; :func:`naklar.refreshing` copes with a column a failed refresh left behind.
+does; :mod:`naklar.refreshing` reuses a column that a failed refresh left behind.
 """
 
 from __future__ import annotations
