@@ -13,16 +13,25 @@ A finalizer on the engine must not refer to the engine's pool: the pool's event
 listeners refer to the engine, so the engine would never be collected. Instead
 the pool's events keep a list of its open DBAPI connections, and the finalizer
 holds only that list.
+
+:func:`opening` turns a database that cannot be opened (no such directory,
+not a SQLite file, no server there) into a :class:`NaklarError` that names the
+URL and what to check, where naklar first reads from it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["create_owned_engine"]
+from .errors import NaklarError
+
+__all__ = ["create_owned_engine", "opening"]
 
 
 def create_owned_engine(*args: Any, **kwargs: Any) -> sa.Engine:
@@ -57,3 +66,42 @@ def _close_all(connections: list[Any]) -> None:
             connection.close()
         except Exception:  # a connection the server has dropped already
             pass
+
+
+@contextlib.contextmanager
+def opening(engine: sa.Engine) -> Iterator[None]:
+    """Around naklar's first read from ``engine``: a database it cannot open is a NaklarError."""
+    try:
+        yield
+    except sa.exc.DBAPIError as error:
+        # no statement: the driver failed to connect (no server, no such directory);
+        # SQLite only finds a file is not a database at its first statement
+        if error.statement is not None and not _not_a_database(error):
+            raise
+        raise NaklarError(_cannot_open_message(engine.url, error)) from error
+
+
+def _not_a_database(error: sa.exc.DBAPIError) -> bool:
+    return getattr(error.orig, "sqlite_errorname", "") == "SQLITE_NOTADB"
+
+
+def _cannot_open_message(url: sa.URL, error: sa.exc.DBAPIError) -> str:
+    reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+    shown = url.render_as_string(hide_password=True)
+    return f"cannot use the database {shown}: {reason}; {_what_to_check(url, error)}"
+
+
+def _what_to_check(url: sa.URL, error: sa.exc.DBAPIError) -> str:
+    if url.get_backend_name() != "sqlite":
+        return (
+            "check that its server is running and the URL's user, password, host, port and database"
+        )
+    path = url.database or ""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        return f"the directory {directory!r} does not exist: create it, or name a file in another"
+    if _not_a_database(error):
+        return (
+            f"{path!r} is not a SQLite database: name a new file, or one naklar stored a sweep in"
+        )
+    return f"check that {path!r} can be read and written"

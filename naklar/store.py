@@ -23,7 +23,7 @@ from .catalog import (
     ordered_kinds,
     specs_from_record,
 )
-from .engines import create_owned_engine
+from .engines import create_owned_engine, opening
 from .errors import FilterError, NaklarError, NotInitialisedError, UnknownColumnError
 from .filters import parse_selection
 from .gc_pause import gc_paused
@@ -156,7 +156,7 @@ class Store:
         root = os.fspath(root_dir)
         parsed_decorators = parse_decorators(options.decorators)
         if self.table is None:
-            with self.engine.connect() as connection:
+            with opening(self.engine), self.engine.connect() as connection:
                 record = self._catalog.read_record(connection)
             if record is not None and record.describes_load(root, options, parsed_decorators):
                 if started is not None:
@@ -247,7 +247,7 @@ class Store:
             create_owned_engine(engine) if isinstance(engine, str) else engine,
             table_name=table_name,
         )
-        with store.engine.connect() as connection:
+        with opening(store.engine), store.engine.connect() as connection:
             record = store._catalog.read_record(connection)
             older = record is None and store._catalog.holds_older_record(connection)
         if older:

@@ -139,3 +139,71 @@ def test_a_session_of_loads_leaves_no_unclosed_database(tree: Path, tmp_path: Pa
         check=False,
     )
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "done", "")
+
+
+# -- a database naklar cannot use at all ------------------------------------------
+
+
+def test_a_store_in_a_directory_that_does_not_exist_names_the_directory(
+    tree: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no such dir"
+    url = f"sqlite:///{missing / 'sweep.db'}"
+
+    with pytest.raises(naklar.NaklarError, match="does not exist: create it") as raised:
+        naklar.load(tree, dict_file="conf.json", url=url)
+
+    assert repr(str(missing)) in str(raised.value)
+    assert not missing.exists()
+
+
+def test_opening_a_file_that_is_not_a_database_says_so(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.db"
+    notes.write_text("not a database, just notes\n" * 100)
+
+    with pytest.raises(naklar.NaklarError, match="is not a SQLite database") as raised:
+        naklar.open(f"sqlite:///{notes}")
+
+    assert str(notes) in str(raised.value)
+
+
+def test_initialise_into_a_file_that_is_not_a_database_says_so(tree: Path, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.db"
+    notes.write_text("not a database, just notes\n" * 100)
+    experiment.connect(f"sqlite:///{notes}")
+
+    with pytest.raises(naklar.NaklarError, match="file is not a database"):
+        experiment.initialise(tree, dict_file="conf.json")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://postgres:s3cret-pw@127.0.0.1:1/test",
+        "mysql+pymysql://root:s3cret-pw@127.0.0.1:1/test",
+    ],
+)
+def test_a_server_that_is_not_there_names_the_url_but_not_its_password(url: str) -> None:
+    pytest.importorskip(url.split("+")[1].split(":")[0], reason="needs the driver (test extra)")
+
+    with pytest.raises(naklar.NaklarError, match="check that its server is running") as raised:
+        naklar.open(url)
+
+    message = str(raised.value)
+    assert "127.0.0.1:1/test" in message
+    assert "s3cret-pw" not in message
+
+
+def test_an_sql_error_that_is_not_about_the_database_is_not_relabelled() -> None:
+    from naklar.engines import opening
+
+    engine = sa.create_engine("sqlite://")
+    try:
+        with (
+            pytest.raises(sa.exc.OperationalError, match="no such table"),
+            opening(engine),
+            engine.connect() as connection,
+        ):
+            connection.exec_driver_sql("SELECT * FROM nowhere")
+    finally:
+        engine.dispose()
