@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from .errors import NaklarError
 
-__all__ = ["create_owned_engine", "opening"]
+__all__ = ["create_owned_engine", "opening", "driver_reason"]
 
 
 def create_owned_engine(*args: Any, **kwargs: Any) -> sa.Engine:
@@ -85,10 +85,14 @@ def _not_a_database(error: sa.exc.DBAPIError) -> bool:
     return getattr(error.orig, "sqlite_errorname", "") == "SQLITE_NOTADB"
 
 
+def driver_reason(error: sa.exc.DBAPIError) -> str:
+    """The driver's own message, first line only (SQLAlchemy's adds the SQL and a link)."""
+    return str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+
+
 def _cannot_open_message(url: sa.URL, error: sa.exc.DBAPIError) -> str:
-    reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
     shown = url.render_as_string(hide_password=True)
-    return f"cannot use the database {shown}: {reason}; {_what_to_check(url, error)}"
+    return f"cannot use the database {shown}: {driver_reason(error)}; {_what_to_check(url, error)}"
 
 
 def _what_to_check(url: sa.URL, error: sa.exc.DBAPIError) -> str:

@@ -228,7 +228,7 @@ def refresh_store(
         store.table_name, specs, sa.MetaData(), dialect=store.engine.dialect.name
     )
     kinds = {column.key: column.kind for column in columns}
-    with write_transaction(store.engine) as connection:
+    with write_transaction(store.engine, "refresh the store") as connection:
         if new_columns:
             _add_columns(connection, table, [table.c[column.name] for column in new_columns])
         delete_ids(connection, table, deleted)

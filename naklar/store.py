@@ -182,7 +182,7 @@ class Store:
         columns = [_column_record(spec, tree) for spec in specs]
         record = StoreRecord.for_load(root, options, parsed_decorators, columns, tree.report)
         ids = range(len(tree.rows))
-        with write_transaction(self.engine) as connection:
+        with write_transaction(self.engine, "load the tree") as connection:
             table.drop(connection, checkfirst=True)
             table.create(connection)
             self._catalog.recreate(connection)
@@ -308,7 +308,7 @@ class Store:
 
     def drop(self) -> None:
         """Delete the experiment table and naklar's run index and record from the database."""
-        with write_transaction(self.engine) as connection:
+        with write_transaction(self.engine, "drop the store") as connection:
             self._catalog.drop(connection)
             if self._snapshot is not None:
                 self._snapshot.drop(connection)

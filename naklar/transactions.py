@@ -9,6 +9,10 @@ name``). :func:`write_transaction` begins the transaction itself, so SQLite
 rolls back the schema changes with the rest. PostgreSQL's DDL is transactional
 anyway. MySQL and MariaDB commit at each DDL statement, whatever the client
 does; :mod:`naklar.refreshing` reuses a column that a failed refresh left behind.
+
+A database that takes no writes (a read-only SQLite file or server, a user
+without the right) makes such a transaction fail with a :class:`NaklarError`
+that says so, instead of the driver's error.
 """
 
 from __future__ import annotations
@@ -18,16 +22,48 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
+from .engines import driver_reason
+from .errors import NaklarError
+
 __all__ = ["write_transaction"]
+
+#: SQLite's SQLITE_READONLY (its extended codes share the low byte).
+_SQLITE_READONLY = 8
+#: PostgreSQL: read-only transaction, insufficient privilege.
+_POSTGRES_REFUSALS = frozenset({"25006", "42501"})
+#: MySQL/MariaDB: --read-only, READ ONLY transaction, command or database denied.
+_MYSQL_REFUSALS = frozenset({1290, 1792, 1142, 1044})
 
 
 @contextlib.contextmanager
-def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """``engine.begin()``, in which SQLite's schema changes are part of the transaction."""
-    with engine.begin() as connection:
-        if connection.dialect.driver == "pysqlite":
-            dbapi_connection = connection.connection.dbapi_connection
-            # an engine set up to begin transactions itself already has one open
-            if dbapi_connection is not None and not dbapi_connection.in_transaction:
-                connection.exec_driver_sql("BEGIN")
-        yield connection
+def write_transaction(engine: sa.Engine, doing: str) -> Iterator[sa.Connection]:
+    """``engine.begin()``, in which SQLite's schema changes are part of the transaction.
+
+    ``doing`` completes "cannot ..." in the error for a database that takes no writes.
+    """
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.driver == "pysqlite":
+                dbapi_connection = connection.connection.dbapi_connection
+                # an engine set up to begin transactions itself already has one open
+                if dbapi_connection is not None and not dbapi_connection.in_transaction:
+                    connection.exec_driver_sql("BEGIN")
+            yield connection
+    except sa.exc.DBAPIError as error:
+        if not _refuses_writes(error):
+            raise
+        shown = engine.url.render_as_string(hide_password=True)
+        raise NaklarError(
+            f"cannot {doing} in the database {shown}: it takes no writes ({driver_reason(error)}); "
+            "use a copy you can write to, or open it with naklar.open(url) to select only"
+        ) from error
+
+
+def _refuses_writes(error: sa.exc.DBAPIError) -> bool:
+    driver_error = error.orig
+    if getattr(driver_error, "sqlite_errorcode", 0) & 0xFF == _SQLITE_READONLY:
+        return True
+    if getattr(driver_error, "sqlstate", None) in _POSTGRES_REFUSALS:
+        return True
+    code = getattr(driver_error, "args", (None,))[0] if driver_error is not None else None
+    return isinstance(code, int) and code in _MYSQL_REFUSALS

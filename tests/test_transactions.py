@@ -1,4 +1,5 @@
-"""A load or refresh that fails midway leaves a store that still loads and refreshes."""
+"""A load or refresh that fails midway leaves a store that still loads and refreshes; a store
+that takes no writes says so."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ def test_a_reload_that_fails_midway_keeps_the_stored_rows(
 def test_write_transaction_rolls_back_a_create_table_on_sqlite(url: str, tmp_path: Path) -> None:
     engine = sa.create_engine(url.format(tmp=tmp_path))
     try:
-        with pytest.raises(Interrupted), write_transaction(engine) as connection:
+        with pytest.raises(Interrupted), write_transaction(engine, "test") as connection:
             connection.exec_driver_sql("CREATE TABLE made (x INTEGER)")
             raise Interrupted
 
@@ -101,13 +102,52 @@ def test_write_transaction_on_an_engine_that_begins_transactions_itself() -> Non
     )
     sa.event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
     try:
-        with pytest.raises(Interrupted), write_transaction(engine) as connection:
+        with pytest.raises(Interrupted), write_transaction(engine, "test") as connection:
             connection.exec_driver_sql("CREATE TABLE made (x INTEGER)")
             raise Interrupted
-        with write_transaction(engine) as connection:
+        with write_transaction(engine, "test") as connection:
             connection.exec_driver_sql("CREATE TABLE kept (x INTEGER)")
 
         assert not sa.inspect(engine).has_table("made")
         assert sa.inspect(engine).has_table("kept")
     finally:
         engine.dispose()
+
+
+# -- a database that takes no writes ----------------------------------------------
+
+
+def read_only_twin(engine: sa.Engine) -> sa.Engine:
+    """An engine on the same database that may only read it."""
+    if engine.dialect.name == "sqlite":
+        return sa.create_engine(f"sqlite:///file:{engine.url.database}?mode=ro&uri=true")
+    if engine.dialect.name == "postgresql":
+        options = {"options": "-c default_transaction_read_only=on"}
+        return sa.create_engine(engine.url, connect_args=options)
+    twin = sa.create_engine(engine.url)
+
+    def read_only_session(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.cursor().execute("SET SESSION TRANSACTION READ ONLY")
+
+    sa.event.listen(twin, "connect", read_only_session)
+    return twin
+
+
+@pytest.mark.parametrize("any_engine", ["sqlite_file", "postgres", "mysql"], indirect=True)
+def test_writing_to_a_store_that_takes_no_writes_says_so(
+    store: naklar.Store, tree: Path, table_name: str
+) -> None:
+    store.load(tree, dict_file="conf.json")
+    read_only = read_only_twin(store.engine)
+    try:
+        reader = naklar.open(read_only, table_name=table_name)
+        assert len(reader.frame()) == 3  # reading works
+
+        with pytest.raises(naklar.NaklarError, match="cannot refresh the store in the database"):
+            reader.refresh()
+        with pytest.raises(naklar.NaklarError, match="it takes no writes"):
+            reader.drop()
+        with pytest.raises(naklar.NaklarError, match="cannot load the tree in the database"):
+            reader.load(tree, dict_file="conf.json", restrict_keys=["i"])
+    finally:
+        read_only.dispose()
