@@ -6,7 +6,10 @@ committed at once. A reload interrupted in its inserts would leave the old
 table dropped; an interrupted refresh would leave a column the store's record
 does not know, and every later refresh would fail on it (``duplicate column
 name``). :func:`write_transaction` begins the transaction itself, so SQLite
-rolls back the schema changes with the rest. PostgreSQL's DDL is transactional
+rolls back the schema changes with the rest. It begins it IMMEDIATE, taking the
+write lock at once: such a transaction reads first (does the table exist?), and
+two that had both read could not both go on to write, so one would fail with
+"database is locked" where now it waits its turn. PostgreSQL's DDL is transactional
 anyway. MySQL and MariaDB commit at each DDL statement, whatever the client
 does; :mod:`naklar.refreshing` reuses a column that a failed refresh left behind.
 
@@ -47,7 +50,7 @@ def write_transaction(engine: sa.Engine, doing: str) -> Iterator[sa.Connection]:
                 dbapi_connection = connection.connection.dbapi_connection
                 # an engine set up to begin transactions itself already has one open
                 if dbapi_connection is not None and not dbapi_connection.in_transaction:
-                    connection.exec_driver_sql("BEGIN")
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
             yield connection
     except sa.exc.DBAPIError as error:
         if not _refuses_writes(error):

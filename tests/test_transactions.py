@@ -151,3 +151,47 @@ def test_writing_to_a_store_that_takes_no_writes_says_so(
             reader.load(tree, dict_file="conf.json", restrict_keys=["i"])
     finally:
         read_only.dispose()
+
+
+def test_two_writers_to_one_sqlite_file_take_turns(tmp_path: Path) -> None:
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first, second = sa.create_engine(url), sa.create_engine(url)
+    with first.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE runs (i INTEGER)")
+    first_has_written, second_has_read = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def write_first() -> None:
+        with write_transaction(first, "test") as connection:
+            connection.exec_driver_sql("INSERT INTO runs VALUES (1)")
+            first_has_written.set()
+            # a second writer that began by reading would now hold a read lock that
+            # this commit must wait for, while it waits for this one's write lock
+            second_has_read.wait(1.0)
+
+    def write_second() -> None:
+        first_has_written.wait(5)
+        try:
+            with write_transaction(second, "test") as connection:
+                # read, then write, as a load does (does the table exist? then DROP)
+                connection.exec_driver_sql("SELECT count(*) FROM runs").scalar()
+                second_has_read.set()
+                connection.exec_driver_sql("INSERT INTO runs VALUES (2)")
+        except BaseException as error:  # reported below, in the test's thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=write_first), threading.Thread(target=write_second)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+
+        assert failures == []
+        with first.connect() as connection:
+            assert sorted(connection.exec_driver_sql("SELECT i FROM runs").scalars()) == [1, 2]
+    finally:
+        first.dispose()
+        second.dispose()
