@@ -6,12 +6,15 @@ committed at once. A reload interrupted in its inserts would leave the old
 table dropped; an interrupted refresh would leave a column the store's record
 does not know, and every later refresh would fail on it (``duplicate column
 name``). :func:`write_transaction` begins the transaction itself, so SQLite
-rolls back the schema changes with the rest. It begins it IMMEDIATE, taking the
-write lock at once: such a transaction reads first (does the table exist?), and
-two that had both read could not both go on to write, so one would fail with
-"database is locked" where now it waits its turn. PostgreSQL's DDL is transactional
-anyway. MySQL and MariaDB commit at each DDL statement, whatever the client
-does; :mod:`naklar.refreshing` reuses a column that a failed refresh left behind.
+rolls back the schema changes with the rest.
+
+It begins it IMMEDIATE, taking the write lock at once. Such a transaction reads
+first (does the table exist?); two that had both read could not both go on to
+write, and one would fail with "database is locked" where now it waits its turn.
+
+PostgreSQL's DDL is transactional anyway. MySQL and MariaDB commit at each DDL
+statement, whatever the client does; :mod:`naklar.refreshing` reuses a column
+that a failed refresh left behind.
 
 A database that takes no writes (a read-only SQLite file or server, a user
 without the right) makes such a transaction fail with a :class:`NaklarError`
