@@ -87,12 +87,15 @@ def _not_a_database(error: sa.exc.DBAPIError) -> bool:
 
 def driver_reason(error: sa.exc.DBAPIError) -> str:
     """The driver's own message, first line only (SQLAlchemy's adds the SQL and a link)."""
-    return str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+    if error.orig is None:
+        return str(error)
+    lines = str(error.orig).strip().splitlines()
+    return lines[0] if lines else type(error.orig).__name__
 
 
 def _cannot_open_message(url: sa.URL, error: sa.exc.DBAPIError) -> str:
-    shown = url.render_as_string(hide_password=True)
-    return f"cannot use the database {shown}: {driver_reason(error)}; {_what_to_check(url, error)}"
+    # a URL's repr hides its password, as in naklar's other messages
+    return f"cannot use the database {url!r}: {driver_reason(error)}; {_what_to_check(url, error)}"
 
 
 def _what_to_check(url: sa.URL, error: sa.exc.DBAPIError) -> str:

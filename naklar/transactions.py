@@ -58,9 +58,9 @@ def write_transaction(engine: sa.Engine, doing: str) -> Iterator[sa.Connection]:
     except sa.exc.DBAPIError as error:
         if not _refuses_writes(error):
             raise
-        shown = engine.url.render_as_string(hide_password=True)
         raise NaklarError(
-            f"cannot {doing} in the database {shown}: it takes no writes ({driver_reason(error)}); "
+            f"cannot {doing} in the database {engine.url!r}: it takes no writes "
+            f"({driver_reason(error)}); "
             "use a copy you can write to, or open it with naklar.open(url) to select only"
         ) from error
 
@@ -71,5 +71,5 @@ def _refuses_writes(error: sa.exc.DBAPIError) -> bool:
         return True
     if getattr(driver_error, "sqlstate", None) in _POSTGRES_REFUSALS:
         return True
-    code = getattr(driver_error, "args", (None,))[0] if driver_error is not None else None
-    return isinstance(code, int) and code in _MYSQL_REFUSALS
+    args: tuple[object, ...] = getattr(driver_error, "args", ())  # pymysql: (code, message)
+    return bool(args) and isinstance(args[0], int) and args[0] in _MYSQL_REFUSALS

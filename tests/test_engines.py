@@ -207,3 +207,11 @@ def test_an_sql_error_that_is_not_about_the_database_is_not_relabelled() -> None
             connection.exec_driver_sql("SELECT * FROM nowhere")
     finally:
         engine.dispose()
+
+
+def test_a_driver_error_without_a_message_is_named_by_its_class() -> None:
+    from naklar.engines import driver_reason
+
+    assert driver_reason(sa.exc.OperationalError(None, {}, ConnectionError())) == (
+        "ConnectionError"
+    )

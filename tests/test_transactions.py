@@ -195,3 +195,15 @@ def test_two_writers_to_one_sqlite_file_take_turns(tmp_path: Path) -> None:
     finally:
         first.dispose()
         second.dispose()
+
+
+def test_a_driver_error_without_arguments_or_message_is_passed_on_as_it_is() -> None:
+    engine = sa.create_engine("sqlite://")
+    bare = sa.exc.OperationalError("INSERT INTO runs VALUES (1)", {}, Exception())
+    try:
+        with pytest.raises(sa.exc.OperationalError) as raised, write_transaction(engine, "test"):
+            raise bare
+
+        assert raised.value is bare
+    finally:
+        engine.dispose()
