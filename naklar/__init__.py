@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._query.registration import register_accessor_with_pandas
 from .errors import (
     FilterError,
     NaklarError,
@@ -27,14 +28,13 @@ from .errors import (
     UnknownColumnError,
     UnsupportedValueError,
 )
-from .registration import register_accessor_with_pandas
 
 if TYPE_CHECKING:
-    from .accessor import NaklarAccessor
-    from .loading import LoadReport, Skipped
-    from .starting import load
-    from .store import Store
-    from .store import open_store as open  # noqa: A004, F401
+    from ._query.accessor import NaklarAccessor
+    from ._read.tree import LoadReport, Skipped
+    from ._store.starting import load
+    from ._store.store import Store
+    from ._store.store import open_store as open  # noqa: A004, F401
 
 __version__ = "0.2.0"
 
@@ -58,12 +58,12 @@ __all__ = [
 
 #: Public name -> (submodule, attribute), imported on first access.
 _LAZY = {
-    "Store": ("store", "Store"),
-    "load": ("starting", "load"),
-    "open": ("store", "open_store"),
-    "LoadReport": ("loading", "LoadReport"),
-    "Skipped": ("loading", "Skipped"),
-    "NaklarAccessor": ("accessor", "NaklarAccessor"),
+    "Store": ("_store.store", "Store"),
+    "load": ("_store.starting", "load"),
+    "open": ("_store.store", "open_store"),
+    "LoadReport": ("_read.tree", "LoadReport"),
+    "Skipped": ("_read.tree", "Skipped"),
+    "NaklarAccessor": ("_query.accessor", "NaklarAccessor"),
 }
 
 

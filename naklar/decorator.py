@@ -1,77 +1,14 @@
-"""Decorators: the ``{key: (getter, setter, Column)}`` form, and ready-made getters.
-
-:func:`translate_path` is a getter for ``initialise(decorators=...)``.
-"""
+"""Ready-made decorators: :func:`translate_path`, a getter for ``initialise(decorators=...)``."""
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .columns import RESERVED_COLUMNS
-from .errors import NaklarError, warn
+from .errors import warn
 
-if TYPE_CHECKING:
-    import sqlalchemy as sa
-
-__all__ = ["translate_path", "Decorator", "parse_decorators"]
-
-Getter = Callable[[Any, Any], Any]
-Setter = Callable[[Any, Any], Any]
-
-
-@dataclass(frozen=True)
-class Decorator:
-    """A user's getter/setter pair for a key, and a column for computed keys."""
-
-    getter: Getter | None = None
-    setter: Setter | None = None
-    column: sa.Column[Any] | None = None
-
-
-def parse_decorators(decorators: Mapping[str, Any] | None) -> dict[str, Decorator]:
-    """Check the seed's ``{'key': (getter, setter, Column)}`` form.
-
-    A slot that is not callable means "the default" (return the stored value).
-    """
-    parsed: dict[str, Decorator] = {}
-    for key, spec in (decorators or {}).items():
-        if key in RESERVED_COLUMNS:
-            # naklar fills these columns itself: a getter or setter would never run
-            raise NaklarError(
-                f"a decorator cannot be named {key!r}: naklar fills that column itself "
-                f"(a settings key of that name is stored as {key + '_1'!r}); name the "
-                f"decorator after a settings key or a new column"
-            )
-        if callable(spec):
-            spec = (spec,)
-        if not isinstance(spec, (tuple, list)) or not 1 <= len(spec) <= 3:
-            raise NaklarError(
-                f"decorator for {key!r} must be a tuple (getter,), (getter, setter) or "
-                f"(getter, setter, sqlalchemy.Column), got {spec!r}"
-            )
-        getter, setter, column = (*spec, None, None)[:3]
-        if column is not None and not _is_column(column):
-            raise NaklarError(
-                f"the third item of the decorator for {key!r} must be a sqlalchemy.Column "
-                f"giving the computed column's type, got {type(column).__name__}"
-            )
-        parsed[key] = Decorator(
-            getter if callable(getter) else None,
-            setter if callable(setter) else None,
-            column,
-        )
-    return parsed
-
-
-def _is_column(value: Any) -> bool:
-    # Only a computed column needs SQLAlchemy; reading files can start without it.
-    import sqlalchemy as sa
-
-    return isinstance(value, sa.Column)
+__all__ = ["translate_path"]
 
 
 def translate_path(self: Any, path: str | None, ptrn: str, replace: str) -> str | None:

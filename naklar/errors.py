@@ -94,7 +94,7 @@ def warn(message: str) -> None:
 
 def _inside_naklar(filename: str) -> bool:
     path = os.path.abspath(filename)
-    return os.path.dirname(path) == _PACKAGE_DIR or path == _CONTEXTLIB_FILE
+    return path.startswith(_PACKAGE_DIR + os.sep) or path == _CONTEXTLIB_FILE
 
 
 __all__ += ["NaklarWarning"]

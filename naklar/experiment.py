@@ -1,6 +1,6 @@
 """The module-level API: ``initialise`` a results tree once, then ``select``.
 
-A thin facade over one default :class:`naklar.store.Store`, the way ``pyplot``
+A thin facade over one default :class:`naklar._store.store.Store`, the way ``pyplot``
 sits over figures::
 
     from naklar import experiment
@@ -19,16 +19,16 @@ import os
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .gc_pause import gc_paused
-from .loaders import Loader
-from .loading import LoadOptions, LoadReport, OnError
-from .starting import load_into_new_store
+from ._read.gc_pause import gc_paused
+from ._read.loaders import Loader
+from ._read.tree import LoadOptions, LoadReport, OnError
+from ._store.starting import load_into_new_store
 
 if TYPE_CHECKING:
     import pandas as pd
     import sqlalchemy as sa
 
-    from .store import Store
+    from ._store.store import Store
 
 # Public but not in __all__: open() (a star import must not shadow the builtin) and
 # E, _engine, report and skipped, which __getattr__ serves from the current default
@@ -43,7 +43,7 @@ def store() -> Store:
     """The default store the module functions work on."""
     global _store
     if _store is None:
-        from .store import Store
+        from ._store.store import Store
 
         _store = Store()
     return _store
@@ -55,8 +55,8 @@ def connect(*args: Any, **kwargs: Any) -> sa.Engine:
     Call before :func:`initialise`, e.g. ``connect('sqlite:///sweep.db')`` or
     ``connect('postgresql+psycopg://user@host/db')``.
     """
-    from .engines import create_owned_engine
-    from .store import Store
+    from ._store.engines import create_owned_engine
+    from ._store.store import Store
 
     global _store
     _store = Store(create_owned_engine(*args, **kwargs))
@@ -165,7 +165,7 @@ def open(  # noqa: A001 (the module API's counterpart of naklar.open)
     Python session after ``connect('sqlite:///sweep.db')`` and ``initialise(...)``
     in an earlier one. Decorators are not stored: pass them again.
     """
-    from .store import Store
+    from ._store.store import Store
 
     global _store
     _store = Store.open(url, table_name=table_name, decorators=decorators)
@@ -179,19 +179,19 @@ def refresh(
     workers: int | None = None,
     progress: bool | None = None,
 ) -> LoadReport:
-    """Load new and changed runs, drop vanished ones; see :meth:`naklar.store.Store.refresh`."""
+    """Load new and changed runs, drop vanished ones; see :meth:`naklar.Store.refresh`."""
     return store().refresh(
         load_func=load_func, decorators=decorators, workers=workers, progress=progress
     )
 
 
 def select(*arguments: Any, as_frame: bool = False, **filters: Any) -> Any:
-    """Select runs from the default store; see :meth:`naklar.store.Store.select`."""
+    """Select runs from the default store; see :meth:`naklar._store.store.Store.select`."""
     return store().select(*arguments, as_frame=as_frame, **filters)
 
 
 def frame(*arguments: Any, **filters: Any) -> pd.DataFrame:
-    """Select runs as a DataFrame; see :meth:`naklar.store.Store.frame`."""
+    """Select runs as a DataFrame; see :meth:`naklar._store.store.Store.frame`."""
     return store().frame(*arguments, **filters)
 
 

@@ -66,7 +66,7 @@ def make_tree(tmp_path: Path) -> TreeFactory:
 def iris_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The documentation's example sweep, written once by its own script (scikit-learn)."""
     pytest.importorskip("sklearn", reason="the iris sweep needs scikit-learn (test extra)")
-    from naklar.demo import write_iris_sweep
+    from naklar.util import write_iris_sweep
 
     root = tmp_path_factory.mktemp("iris") / "results"
     write_iris_sweep(root, path_prefix="results")

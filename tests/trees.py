@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from naklar.discover import natural_key
+from naklar._read.walk import natural_key
 
 GOOD_SETTINGS = {"C": 1.0, "kernel": "rbf"}
 RUNNING_AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

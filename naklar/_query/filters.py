@@ -1,0 +1,280 @@
+"""The filter language ``select`` takes, compiled to SQLAlchemy expressions.
+
+* positional column names (``'f1'``) or attributes (``E.f1``) choose columns;
+* positional SQLAlchemy expressions (``E.f1 > 0.82``) are ANDed;
+* keyword filters: a scalar means ``==`` (a string is one value), a list, tuple,
+  set or range means ``IN``, ``None`` means ``IS NULL``;
+* keyword lookups, Django style: ``f1__gt=0.82``, ``C__between=(1, 2)``,
+  ``kernel__ne='linear'``, ``path__startswith='results/1'``,
+  ``gamma__isnull=True``; see :data:`LOOKUPS`.
+
+A keyword is split into column and lookup only when it is not a column itself:
+an exact column name always wins. Otherwise it splits at its *last* ``__``, so
+``'lr__max__gt'`` is the lookup ``gt`` on the column ``'lr__max'``. To compare a
+column whose name ends in a lookup (``'lr__gt'``) any other way than by
+equality, use an expression: ``E['lr__gt'] > 1``.
+
+A name that is not a column raises :class:`~naklar.errors.UnknownColumnError`
+listing the closest column names, never an empty result.
+
+Every filter becomes a SQLAlchemy expression first. The database runs it as
+SQL; :func:`naklar._query.masks.frame_mask` evaluates the same expression tree on a
+DataFrame with SQL's three-valued logic, so missing values (``None``, ``NaN``,
+``NA``) behave the same on both sides: a comparison with a missing value is
+*unknown*, and neither it nor its negation selects the row
+(``kernel__ne='rbf'`` does not select runs without a kernel). What the frame
+side cannot evaluate (SQL functions, casts, sub-queries) raises
+:class:`~naklar.errors.FilterError` naming the part, never a silently
+different answer.
+
+Where backends differ from each other the frame side follows standard SQL (as
+PostgreSQL does): ``LIKE`` and ``=`` are case-sensitive. SQLite's ``LIKE`` ignores
+ASCII case, and MySQL/MariaDB's default collations compare text ignoring case.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import QueryableAttribute
+
+from .._table.model import KEY_INFO, ColumnSpec, Experiment, unknown_column_message
+from ..errors import FilterError, UnknownColumnError
+
+__all__ = [
+    "LOOKUPS",
+    "Selection",
+    "parse_selection",
+    "split_arguments",
+    "keyword_conditions",
+    "is_collection",
+    "column_key",
+]
+
+#: Keyword lookups: ``<key>__<lookup>=value``.
+LOOKUPS = (
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "ne",
+    "in",
+    "between",
+    "startswith",
+    "endswith",
+    "contains",
+    "like",
+    "isnull",
+)
+
+ColumnFor = Callable[[str], sa.ColumnElement[Any]]
+
+
+def is_collection(value: Any) -> bool:
+    """Whether a filter value means "any of these" (``IN``) rather than one value.
+
+    >>> is_collection([1, 2]), is_collection(range(3)), is_collection('rbf')
+    (True, True, False)
+    """
+    return isinstance(value, (list, tuple, set, frozenset, range, np.ndarray)) or (
+        hasattr(value, "tolist") and hasattr(value, "dtype")  # pandas Series / Index
+    )
+
+
+# -- parsing select's arguments ------------------------------------------------
+
+
+@dataclass
+class Selection:
+    """A parsed ``select`` call: the columns asked for and the SQL conditions."""
+
+    columns: list[ColumnSpec]
+    conditions: list[sa.ColumnElement[bool]]
+
+
+ColumnArgument = str | QueryableAttribute[Any]
+
+
+def split_arguments(
+    arguments: Iterable[Any],
+) -> tuple[list[ColumnArgument], list[sa.ColumnElement[bool]]]:
+    """Split ``select``'s positional arguments into columns and conditions."""
+    columns: list[ColumnArgument] = []
+    conditions: list[sa.ColumnElement[bool]] = []
+    for argument in arguments:
+        if isinstance(argument, (str, QueryableAttribute)):
+            columns.append(argument)
+        elif isinstance(argument, sa.ColumnElement):
+            conditions.append(argument)
+        else:
+            raise FilterError(
+                f"select() takes column names, E attributes and SQLAlchemy expressions; "
+                f"got {argument!r} of type {type(argument).__name__}. Keyword filters go "
+                f"as key=value."
+            )
+    return columns, conditions
+
+
+def parse_selection(
+    model: type[Experiment],
+    table: sa.Table,
+    arguments: Iterable[Any],
+    filters: Mapping[str, Any],
+) -> Selection:
+    """Parse a database ``select``: column specs, and conditions with kwargs compiled."""
+    columns, conditions = split_arguments(arguments)
+    specs = [
+        model._naklar_spec(column) if isinstance(column, str) else spec_of_attribute(column)
+        for column in columns
+    ]
+
+    def column_for(key: str) -> sa.ColumnElement[Any]:
+        return table.c[model._naklar_spec(key).name]
+
+    conditions += keyword_conditions(filters, model._naklar_columns, column_for)
+    return Selection(specs, conditions)
+
+
+def spec_of_attribute(attribute: QueryableAttribute[Any]) -> ColumnSpec:
+    """The column spec behind ``E.f1`` (or a decorated key's attribute)."""
+    specs: Mapping[str, ColumnSpec] = getattr(attribute.class_, "_naklar_columns", {})
+    # a decorator's hybrid hands out a proxy whose .key is a sentinel; the mapped
+    # property behind it names the stored attribute
+    key = attribute.prop.key
+    for spec in specs.values():
+        if key in (spec.attribute, spec.stored_attribute):
+            return spec
+    raise UnknownColumnError(
+        f"{attribute!r} is not a column of this store's table; use the E of the store "
+        f"you select from"
+    )
+
+
+# -- keyword filters and lookups -------------------------------------------------
+
+
+def keyword_conditions(
+    filters: Mapping[str, Any], keys: Collection[str], column_for: ColumnFor
+) -> list[sa.ColumnElement[bool]]:
+    """Compile keyword filters to SQLAlchemy conditions on ``column_for(key)``.
+
+    ``keys`` are the known column keys: they decide whether a keyword is a column
+    (exact names win) or a ``<key>__<lookup>``.
+
+    >>> columns = {'C': sa.column('C', sa.Float), 'kernel': sa.column('kernel', sa.Text)}
+    >>> [str(c) for c in keyword_conditions({'C__ge': 1, 'kernel': 'rbf'}, columns,
+    ...                                     columns.__getitem__)]
+    ['"C" >= :C_1', 'kernel = :kernel_1']
+    """
+    conditions = []
+    for keyword, value in filters.items():
+        key, lookup = split_lookup(keyword, keys)
+        conditions.append(lookup_condition(column_for(key), key, lookup, value))
+    return conditions
+
+
+def split_lookup(keyword: str, keys: Collection[str]) -> tuple[str, str | None]:
+    """``'f1__gt'`` -> ``('f1', 'gt')``; a keyword that is a column is never split.
+
+    >>> split_lookup('f1__gt', ['f1']), split_lookup('lr__gt', ['lr__gt', 'lr'])
+    (('f1', 'gt'), ('lr__gt', None))
+    """
+    if keyword in keys or "__" not in keyword:
+        return keyword, None
+    key, lookup = keyword.rsplit("__", 1)
+    if lookup not in LOOKUPS:
+        raise UnknownColumnError(
+            f"{unknown_column_message(keyword, list(keys))}. Nor is {lookup!r} a lookup: "
+            f"use one of {', '.join(LOOKUPS)}"
+        )
+    if key not in keys:
+        raise UnknownColumnError(unknown_column_message(key, list(keys)))
+    return key, lookup
+
+
+def lookup_condition(
+    column: sa.ColumnElement[Any], key: str, lookup: str | None, value: Any
+) -> sa.ColumnElement[bool]:
+    """The condition ``<key>__<lookup>=value`` (``lookup=None``: equality or IN)."""
+    where = f"{key}__{lookup}" if lookup else key
+    if lookup is None:
+        return _equality(column, value)
+    if lookup == "isnull":
+        if not isinstance(value, (bool, np.bool_)):
+            raise FilterError(f"{where}= takes True or False, got {value!r}")
+        return column.is_(None) if value else column.is_not(None)
+    if lookup == "in":
+        if not is_collection(value):
+            raise FilterError(f"{where}= takes a list of values, got {value!r}")
+        return column.in_(_plain_list(value))
+    if lookup == "between":
+        if not is_collection(value) or len(_plain_list(value)) != 2:
+            raise FilterError(f"{where}= takes a pair (low, high), got {value!r}")
+        low, high = _plain_list(value)
+        return column.between(low, high)
+    if value is None or is_collection(value):
+        raise FilterError(
+            f"{where}= takes one value, got {value!r}; use {key}__isnull=True for "
+            f"missing values and {key}__in=[...] for several"
+        )
+    if lookup in _COMPARISONS:
+        try:
+            condition: sa.ColumnElement[bool] = _COMPARISONS[lookup](column, value)
+        except sa.exc.ArgumentError as error:  # e.g. "flag < True"
+            message = f"{where}={value!r} is not a comparison SQL allows: {error}"
+            raise FilterError(message) from None
+        return condition
+    return _text_condition(column, where, lookup, value)
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+    "ne": operator.ne,
+}
+
+
+def _text_condition(
+    column: sa.ColumnElement[Any], where: str, lookup: str, value: Any
+) -> sa.ColumnElement[bool]:
+    if not isinstance(column.type, sa.String):
+        raise FilterError(f"{where}= needs a text column; this column holds {column.type!r}")
+    if not isinstance(value, str):
+        raise FilterError(f"{where}= takes a string, got {value!r}")
+    if lookup == "like":
+        return column.like(value)
+    # autoescape: '%' and '_' in the value are literal characters, not wildcards
+    method = getattr(column, lookup)
+    return method(value, autoescape=True)
+
+
+def _equality(column: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]:
+    if value is None:
+        return column.is_(None)
+    if is_collection(value):
+        return column.in_(_plain_list(value))
+    return column == value
+
+
+def _plain_list(value: Any) -> list[Any]:
+    return list(value.tolist() if hasattr(value, "tolist") else value)
+
+
+# -- the frame engine: SQL's three-valued logic over a DataFrame -----------------
+
+
+def column_key(column: sa.ColumnElement[Any]) -> str:
+    """The settings key a column stands for: ``E.f1`` -> ``'f1'``.
+
+    Columns of a store's table record their key in ``Column.info`` (a key may
+    be stored under a suffixed column name); other columns are their name.
+    """
+    info = getattr(column, "info", None) or {}
+    return str(info.get(KEY_INFO, getattr(column, "name", column)))

@@ -1,0 +1,471 @@
+"""Reading a results tree's settings files into rows, one chunk at a time.
+
+The tree is cut into *units* in natural order: a settings file, or a subtree
+that :func:`naklar._read.walk.find_settings_files` walks (:func:`plan_units`).
+:func:`read_chunk` reads a list of units into a :class:`ChunkRead`: each file is
+read, filtered by ``restrict_keys``, passed through the decorators' setters and
+normalised, so only plain Python values leave the process that read it.
+:func:`merge_chunks` puts chunks together in order. Which process reads which
+chunk is :mod:`naklar._read.workers`'s business.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import os
+import sys
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import SettingsFileError
+from .decorators import Decorator
+from .loaders import Loader, Parser, parser_for, read_and_stat_settings, read_settings
+from .rows import SettingsRows
+from .values import INT64_MAX, INT64_MIN, Kind, KindTally, Unsupported, unsupported_class
+from .walk import (
+    Discovery,
+    FileStamp,
+    GuidedWalk,
+    find_settings_files,
+    scan_directory,
+    stamp_file,
+    stamp_of,
+)
+
+__all__ = [
+    "ReadOptions",
+    "TreeRead",
+    "ChunkRead",
+    "FileStamp",
+    "RowView",
+    "Unit",
+    "plan_units",
+    "file_units",
+    "read_chunk",
+    "merge_chunks",
+    "add_findings",
+    "run_setters",
+    "keep_only",
+    "keep_directory_ctimes",
+]
+
+
+#: The planner splits subtrees until it has this many (or the tree ends).
+_TARGET_SUBTREES = 256
+_MAX_PLAN_DEPTH = 4
+
+_FILE, _TREE = 0, 1
+Unit = tuple[int, str]
+#: A row's keys and the classes of its values.
+Shape = tuple[tuple[str, ...], tuple[type, ...]]
+#: For one shape: the values to convert (and how), the keys normalised one by one,
+#: the keys left out (with their values' class name), and getters of the integer
+#: and float values whose range is checked.
+ShapePlan = tuple[
+    list[tuple[str, Callable[[Any], Any]]],
+    list[str],
+    list[tuple[str, str]],
+    Callable[[dict[str, Any]], tuple[Any, ...]] | None,
+    Callable[[dict[str, Any]], tuple[Any, ...]] | None,
+]
+
+# Values of these classes are stored as they come (after ``convert``), their kind
+# known from the class alone: the per-value work of the common case is one
+# dictionary lookup. Anything else goes through ``schema.normalise_value``;
+# tests/test_parallel.py checks both paths agree.
+ClassRule = tuple[Kind | None, Callable[[Any], Any] | None]
+_IDENTITY: Callable[[Any], Any] | None = None
+_BY_CLASS: dict[type, ClassRule] = {
+    type(None): (None, _IDENTITY),
+    bool: (Kind.BOOLEAN, _IDENTITY),
+    int: (Kind.INTEGER, _IDENTITY),
+    float: (Kind.FLOAT, _IDENTITY),
+    str: (Kind.STRING, _IDENTITY),
+}
+
+
+def _class_rule(cls: type) -> ClassRule | None:
+    """How values of ``cls`` are stored, if the class alone says so.
+
+    numpy's scalar classes join the table once numpy is imported: nothing here
+    imports it, so reading JSON never does.
+    """
+    rule = _BY_CLASS.get(cls)
+    numpy = sys.modules.get("numpy")
+    if rule is None and numpy is not None and numpy.bool_ not in _BY_CLASS:
+        integers = (numpy.int8, numpy.int16, numpy.int32, numpy.int64)
+        unsigned = (numpy.uint8, numpy.uint16, numpy.uint32, numpy.uint64)
+        floats = (numpy.float16, numpy.float32, numpy.float64)
+        _BY_CLASS[numpy.bool_] = (Kind.BOOLEAN, bool)
+        _BY_CLASS.update({number: (Kind.INTEGER, int) for number in integers + unsigned})
+        _BY_CLASS.update({number: (Kind.FLOAT, float) for number in floats})
+        rule = _BY_CLASS.get(cls)
+    return rule
+
+
+class RowView(dict[str, Any]):
+    """A settings dict whose keys also read as attributes: ``self.output``.
+
+    Setters run before any object exists, so they get one of these as ``self``.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Everything a process needs to turn a settings file into a row."""
+
+    root_dir: str
+    dict_file: str
+    load: Loader
+    decorators: Mapping[str, Decorator]
+    restrict_keys: frozenset[str] | None = None
+    follow_symlinks: bool = False
+    include_hidden: bool = False
+    #: Only find and stat the files (a refresh's first pass); read none.
+    stat_only: bool = False
+    #: With ``stat_only``: the indexed runs' directories and their recorded
+    #: ``dir_ctime_ns``, to walk with :class:`naklar._read.walk.GuidedWalk`.
+    indexed_dirs: Mapping[str, int | None] | None = None
+    #: Stat each directory before listing it, so that quiet leaves get their ctime
+    #: in the stamps (a load into a store that outlives this process; not with
+    #: ``follow_symlinks``, where a ctime says nothing about what a link points to).
+    record_dir_ctimes: bool = False
+
+    @functools.cached_property
+    def prefix(self) -> int:
+        """Length of the root's path with its separator: cut it off to get relative paths."""
+        return len(os.path.join(self.root_dir, ""))
+
+
+@dataclass
+class TreeRead:
+    """What reading found: rows in natural order, their files, and what went wrong."""
+
+    rows: SettingsRows = field(default_factory=SettingsRows)
+    stamps: list[FileStamp] = field(default_factory=list)
+    tally: KindTally = field(default_factory=KindTally)
+    files_found: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    walk_problems: list[tuple[str, str]] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
+    symlinked: list[str] = field(default_factory=list)
+    first_unsupported: dict[str, str] = field(default_factory=dict)
+    workers_used: int = 1
+
+
+@dataclass
+class ChunkRead(TreeRead):
+    """One chunk's share of a :class:`TreeRead`, before merging."""
+
+    shapes: dict[Shape, ShapePlan | None] = field(default_factory=dict)
+    fast_shapes: set[Shape] = field(default_factory=set)  # shapes of rows that took no detour
+
+
+# -- planning ----------------------------------------------------------------
+
+
+def plan_units(options: ReadOptions) -> tuple[list[Unit], Discovery]:
+    """Cut the tree into units in natural (pre-)order, splitting subtrees a few levels deep.
+
+    Returns the units and what listing the split directories found besides
+    settings files (unreadable entries, problems, directories not entered).
+    With ``follow_symlinks`` the tree stays one unit, so symlink-loop detection
+    sees every directory. An indexed run directory is not split: the guided walk
+    of its unit may spare it the listing.
+    """
+    planning = Discovery()
+    units: list[Unit] = [(_TREE, options.root_dir)]
+    if options.follow_symlinks:
+        return units, planning
+    for _ in range(_MAX_PLAN_DEPTH):
+        if sum(kind == _TREE for kind, _ in units) >= _TARGET_SUBTREES:
+            break
+        expanded: list[Unit] = []
+        for unit in units:
+            expanded += _split(unit[1], options, planning) if _splits(unit, options) else [unit]
+        if expanded == units:
+            break
+        units = expanded
+    return units, planning
+
+
+def file_units(paths: list[str]) -> list[Unit]:
+    """Units for settings files given by path (a refresh's new and changed files)."""
+    return [(_FILE, path) for path in paths]
+
+
+def _splits(unit: Unit, options: ReadOptions) -> bool:
+    kind, path = unit
+    return kind == _TREE and (options.indexed_dirs is None or path not in options.indexed_dirs)
+
+
+def _split(directory: str, options: ReadOptions, planning: Discovery) -> list[Unit]:
+    """A subtree as its own settings file, then its subdirectories (discover's rules).
+
+    A load that records directory ctimes keeps those of the directories it
+    splits in ``planning.stamps``.
+    """
+    # a refresh's splits stay plain listings: they hold no indexed run to spare
+    guided = _guided_walk(options) if options.record_dir_ctimes else None
+    if guided is not None:
+        subdirectories = guided.visit(directory, planning)
+    else:
+        subdirectories = scan_directory(
+            directory,
+            options.dict_file,
+            follow_symlinks=options.follow_symlinks,
+            include_hidden=options.include_hidden,
+            found=planning,
+        )
+    own = [(_FILE, path) for path in planning.paths]
+    planning.paths.clear()
+    return own + [(_TREE, path) for path in subdirectories or ()]
+
+
+# -- reading one chunk ---------------------------------------------------------
+
+
+def read_chunk(units: list[Unit], options: ReadOptions) -> ChunkRead:
+    guided = _guided_walk(options)
+    found = Discovery()  # one per chunk: most units are single run directories
+    for kind, path in units:
+        if kind == _FILE:
+            found.paths.append(path)
+            if guided is not None:
+                found.stamps.append(stamp_file(path, options.prefix))
+        elif guided is not None:
+            guided.walk(path, found)
+        else:
+            find_settings_files(
+                path,
+                options.dict_file,
+                follow_symlinks=options.follow_symlinks,
+                include_hidden=options.include_hidden,
+                found=found,
+            )
+    chunk = ChunkRead()
+    add_findings(chunk, found)
+    # A guided walk has stamped the files. Otherwise a built-in loader's files are
+    # stamped as they are opened to be read (a stamp of None), others first.
+    parse = None if guided is not None or options.stat_only else parser_for(options.load)
+    if guided is None and parse is None:
+        found.stamps = [stamp_file(path, options.prefix) for path in found.paths]
+    if options.stat_only:
+        chunk.stamps = found.stamps
+        return chunk
+    stamps: Sequence[FileStamp | None] = (
+        found.stamps if parse is None else [None] * len(found.paths)
+    )
+    for path, stamp in zip(found.paths, stamps, strict=True):
+        _read_file(path, stamp, options, chunk, parse)
+    return chunk
+
+
+def _guided_walk(options: ReadOptions) -> GuidedWalk | None:
+    """The walk that stats run directories: a refresh's, or a load's that records ctimes."""
+    dict_file, hidden, prefix = options.dict_file, options.include_hidden, options.prefix
+    if options.stat_only and options.indexed_dirs is not None:
+        return GuidedWalk(dict_file, hidden, options.indexed_dirs, prefix)
+    if options.record_dir_ctimes and not options.follow_symlinks:
+        return GuidedWalk(dict_file, hidden, {}, prefix, stat_new=True)
+    return None
+
+
+def keep_directory_ctimes(read: TreeRead, walked: Sequence[FileStamp]) -> None:
+    """Files read after a walk keep the directory ctimes it recorded (reading stats files only)."""
+    if not walked:
+        return
+    dir_ctimes = {stamp.path: stamp.dir_ctime_ns for stamp in walked}
+    read.stamps = [
+        stamp._replace(dir_ctime_ns=dir_ctimes.get(stamp.path, stamp.dir_ctime_ns))
+        for stamp in read.stamps
+    ]
+
+
+def add_findings(chunk: ChunkRead | TreeRead, found: Discovery) -> None:
+    """What a walk found besides readable settings files."""
+    chunk.files_found += found.files_found
+    chunk.skipped += found.unreadable
+    chunk.walk_problems += found.problems
+    chunk.hidden += found.hidden
+    chunk.symlinked += found.symlinked
+
+
+def _read_file(
+    path: str,
+    stamp: FileStamp | None,
+    options: ReadOptions,
+    chunk: ChunkRead,
+    parse: Parser | None = None,
+) -> None:
+    """Add one file's row (or its skip) to ``chunk``.
+
+    ``stamp`` was taken before reading, or is ``None`` for ``parse`` (a built-in
+    loader's) to read the file and stamp it once it is open: either way a file
+    rewritten meanwhile looks changed to the next refresh.
+    """
+    try:
+        if stamp is None:
+            assert parse is not None
+            settings, status = read_and_stat_settings(path, parse)
+            stamp = stamp_of(path, options.prefix, status)
+        else:
+            settings = read_settings(path, options.load)
+    except SettingsFileError as error:
+        chunk.skipped.append((path, error.reason))
+        return
+    if options.restrict_keys is not None:
+        settings = {key: value for key, value in settings.items() if key in options.restrict_keys}
+    settings = run_setters(settings, options.decorators)
+    values = _normalise_row(settings, path, chunk)
+    chunk.rows.append(stamp.path.rpartition("/")[0] or ".", values)
+    chunk.stamps.append(stamp)
+
+
+def run_setters(settings: dict[str, Any], decorators: Mapping[str, Decorator]) -> dict[str, Any]:
+    """Run every decorator's setter on the settings, in the decorators' order."""
+    setters = [(key, deco.setter) for key, deco in decorators.items() if deco.setter]
+    if not setters:
+        return settings
+    view = RowView(settings)
+    for key, setter in setters:
+        view[key] = setter(view, view.get(key))
+    return dict(view)
+
+
+def _normalise_row(settings: dict[str, Any], path: str, chunk: ChunkRead) -> dict[str, Any]:
+    """Normalise in place, by what the row's *shape* (keys and value classes) needs.
+
+    Sweeps repeat a handful of shapes, so the per-row work is building the shape,
+    one dictionary lookup, converting only the values that need it (numpy
+    scalars) and two range checks (integers beyond 64 bits, NaN and inf take
+    the general path, which records them). Values of other classes (arrays,
+    dates, lists) go through ``schema.normalise_value`` one by one.
+    """
+    shape = (tuple(settings), tuple(map(type, settings.values())))
+    plan = chunk.shapes.get(shape, _UNSEEN)
+    if plan is _UNSEEN:
+        plan = chunk.shapes[shape] = _plan_for(shape)
+    if plan is None:
+        return _normalise_row_slowly(settings, path, chunk)
+    conversions, slow_keys, unsupported, integers, floats = plan
+    for key, convert in conversions:
+        settings[key] = convert(settings[key])
+    if integers is not None:
+        values = integers(settings)
+        if min(values) < INT64_MIN or max(values) > INT64_MAX:
+            return _normalise_row_slowly(settings, path, chunk)
+    if floats is not None:
+        total = sum(floats(settings))
+        if total - total != 0.0:  # NaN or inf somewhere (or an overflowing sum)
+            return _normalise_row_slowly(settings, path, chunk)
+    chunk.fast_shapes.add(shape)
+    for key, type_name in unsupported:
+        del settings[key]
+        chunk.tally.count_unsupported(key, type_name)
+        chunk.first_unsupported.setdefault(key, path)
+    for key in slow_keys:
+        normalised = chunk.tally.add(key, settings[key])
+        if isinstance(normalised, Unsupported):
+            chunk.first_unsupported.setdefault(key, path)
+            del settings[key]
+        else:
+            settings[key] = normalised[1]
+    return settings
+
+
+_UNSEEN: Any = object()
+
+
+def _plan_for(shape: Shape) -> ShapePlan | None:
+    """What a row of this shape needs; ``None`` if it has keys that are not strings."""
+    conversions = []
+    slow_keys = []
+    unsupported = []
+    integers = []
+    floats = []
+    for key, cls in zip(*shape, strict=True):
+        if key.__class__ is not str:
+            return None
+        known = _class_rule(cls)
+        if known is None and unsupported_class(cls):
+            unsupported.append((key, cls.__name__))
+            continue
+        if known is None:
+            slow_keys.append(key)
+            continue
+        if known[1] is not None:
+            conversions.append((key, known[1]))
+        if known[0] is Kind.INTEGER:
+            integers.append(key)
+        elif known[0] is Kind.FLOAT:
+            floats.append(key)
+    return conversions, slow_keys, unsupported, _getter(integers), _getter(floats)
+
+
+def _getter(keys: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]] | None:
+    # itemgetter of one key returns the value, not a 1-tuple: repeat it (min, max
+    # and the finiteness of a sum do not mind).
+    return operator.itemgetter(*keys, keys[0]) if keys else None
+
+
+def _normalise_row_slowly(settings: dict[str, Any], path: str, chunk: ChunkRead) -> dict[str, Any]:
+    values = {}
+    for key, value in settings.items():
+        key = str(key)
+        normalised = chunk.tally.add(key, value)
+        if isinstance(normalised, Unsupported):
+            chunk.first_unsupported.setdefault(key, path)
+        else:
+            values[key] = normalised[1]
+    return values
+
+
+def merge_chunks(chunks: Iterator[ChunkRead]) -> TreeRead:
+    read = TreeRead()
+    kinds = read.tally.kinds
+    for chunk in chunks:
+        read.rows.extend(chunk.rows)
+        read.stamps += chunk.stamps
+        read.files_found += chunk.files_found
+        read.skipped += chunk.skipped
+        read.walk_problems += chunk.walk_problems
+        read.hidden += chunk.hidden
+        read.symlinked += chunk.symlinked
+        for keys, classes in chunk.fast_shapes:  # the other rows went through the tally
+            for key, cls in zip(keys, classes, strict=True):
+                known = _class_rule(cls)
+                if known is None:
+                    continue  # normalised one by one: the tally has its kind
+                seen = kinds.setdefault(key, set())
+                if known[0] is not None:
+                    seen.add(known[0])
+        for key, seen_kinds in chunk.tally.kinds.items():
+            kinds.setdefault(key, set()).update(seen_kinds)
+        for key, notes in chunk.tally.notes.items():
+            read.tally.notes.setdefault(key, set()).update(notes)
+        _add_counts(read.tally.unsupported, chunk.tally.unsupported)
+        _add_counts(read.tally.non_finite, chunk.tally.non_finite)
+        for key, path in chunk.first_unsupported.items():
+            read.first_unsupported.setdefault(key, path)
+    return read
+
+
+def _add_counts(totals: dict[str, dict[str, int]], counts: dict[str, dict[str, int]]) -> None:
+    for key, by_name in counts.items():
+        total = totals.setdefault(key, {})
+        for name, count in by_name.items():
+            total[name] = total.get(name, 0) + count
+
+
+def keep_only(restrict_keys: Collection[str] | None) -> frozenset[str] | None:
+    """``restrict_keys`` as the frozen set :class:`ReadOptions` wants."""
+    return frozenset(restrict_keys) if restrict_keys is not None else None
