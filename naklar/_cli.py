@@ -214,7 +214,9 @@ def _loading_options() -> argparse.ArgumentParser:
         "stop (raise) or leave it out silently (ignore)",
     )
     group.add_argument("--source", help="read the runs as this tool writes them")
-    group.add_argument("--workers", type=int, help="processes reading files (all cores)")
+    group.add_argument(
+        "--workers", type=_count(1), metavar="N", help="processes reading files (all cores)"
+    )
     group.add_argument(
         "--db",
         metavar="URL",
@@ -238,8 +240,25 @@ def _selecting_options() -> argparse.ArgumentParser:
     )
     group.add_argument("--sort", metavar="COLUMN", help="order the runs by this column")
     group.add_argument("--descending", action="store_true", help="sort from the largest")
-    group.add_argument("--limit", type=int, metavar="N", help="print at most N runs")
+    group.add_argument("--limit", type=_count(0), metavar="N", help="print at most N runs")
     return options
+
+
+def _count(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``least``."""
+
+    def count(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            number = least - 1
+        if number < least:
+            raise argparse.ArgumentTypeError(
+                f"takes a whole number of at least {least}, got {text!r}"
+            )
+        return number
+
+    return count
 
 
 # -- the commands -------------------------------------------------------------------------
@@ -286,7 +305,7 @@ def run_sync(arguments: argparse.Namespace) -> None:
     if arguments.db is None:
         raise UsageError("sync needs --db URL: the database that keeps the store")
     if arguments.root_dir is None:
-        report = naklar.open(arguments.db).refresh(workers=arguments.workers)
+        report = _open(arguments.db).refresh(workers=arguments.workers)
     else:
         store = naklar.load(
             arguments.root_dir, url=arguments.db, **_load_options(arguments, arguments.root_dir)
@@ -350,12 +369,26 @@ def _store(arguments: argparse.Namespace, root: str | None) -> Store:
                 f"give either ROOT ({root!r}) or --db, not both: `naklar sync ROOT --db URL` "
                 "loads a tree into a database"
             )
-        return naklar.open(arguments.db)
+        return _open(arguments.db)
     if root is None:
         raise UsageError("give ROOT (the results tree), or --db URL to read a store")
     store = naklar.load(root, **_load_options(arguments, root))
     print(store.report, file=sys.stderr)
     return store
+
+
+def _open(url: str) -> Store:
+    import sqlalchemy as sa
+
+    import naklar
+
+    try:
+        return naklar.open(url)
+    except sa.exc.ArgumentError as error:  # not a URL, or a dialect SQLAlchemy lacks
+        raise UsageError(
+            f"--db {url!r} is not a database URL SQLAlchemy can use ({error}); write "
+            "dialect+driver://user@host/database, e.g. sqlite:///sweep.db"
+        ) from None
 
 
 def _load_options(arguments: argparse.Namespace, root: str) -> dict[str, Any]:
@@ -383,18 +416,21 @@ def find_settings_name(root: str, include_hidden: bool = False) -> str:
     if not os.path.isdir(root):
         what = "is a file, not a directory" if os.path.exists(root) else "does not exist"
         raise UsageError(f"ROOT {root!r} {what}: pass the folder that holds one directory per run")
+    hidden = 0
     for _directory, subdirectories, files in os.walk(root):
         present = set(files)
         for name in SETTINGS_NAMES:
             if name in present:
                 return name
         if not include_hidden:
+            hidden += sum(name.startswith(".") for name in subdirectories)
             subdirectories[:] = [name for name in subdirectories if not name.startswith(".")]
         subdirectories.sort()
     raise UsageError(
         f"no settings file named {', '.join(SETTINGS_NAMES)} under {root!r}; pass "
         "--dict-file NAME with the file each run directory holds (a pickle is read only "
         "when named so)"
+        + (f"; {hidden} hidden directories were not entered: --include-hidden" if hidden else "")
     )
 
 
@@ -415,8 +451,6 @@ def _selection(store: Store, columns: list[str], arguments: argparse.Namespace) 
         if columns and sort not in columns:
             frame = frame.drop(columns=sort)
     if arguments.limit is not None:
-        if arguments.limit < 0:
-            raise UsageError(f"--limit takes a count of runs, got {arguments.limit}")
         frame = frame.head(arguments.limit)
     return frame.reset_index(drop=True)
 
@@ -586,6 +620,10 @@ _OPTION_SPELLINGS = [
     (re.compile(r"\bon_error='(\w+)'"), r"--on-error \1"),
     (re.compile(r"\bon_unsupported='(\w+)'"), r"--on-unsupported \1"),
     (re.compile(r"\bdict_file="), "--dict-file"),
+    (
+        re.compile(r"initialise\(root_dir\) after connect\(url\)(, or pass table_name=)?"),
+        "naklar sync ROOT --db URL",
+    ),
 ]
 
 
