@@ -273,7 +273,7 @@ def run_show(arguments: argparse.Namespace) -> None:
     root, columns = _split_names(arguments, arguments.names, "ROOT")
     frame = _selection(_store(arguments, root), columns, arguments)
     printers: dict[str, Callable[[pd.DataFrame], str]] = {
-        "table": lambda frame: frame.to_string(index=False),
+        "table": _table_text,
         "csv": lambda frame: frame.to_csv(index=False).rstrip("\n"),
         "json": _json_records,
         "markdown": _markdown,
@@ -574,7 +574,28 @@ def summarise_columns(frame: pd.DataFrame, examples: int = 4) -> pd.DataFrame:
 
 
 def _print_table(frame: pd.DataFrame) -> None:
-    print(frame.to_string(index=False))
+    print(_table_text(frame))
+
+
+def _table_text(frame: pd.DataFrame) -> str:
+    """Every row and column (``to_string`` cuts nothing), text left-aligned, numbers right."""
+    import pandas as pd
+
+    formatters, header = {}, []
+    for column in frame.columns:
+        name = str(column)
+        if not (pd.api.types.is_numeric_dtype(frame[column]) or frame[column].dtype == bool):
+            texts = ["" if _missing(value) else str(value) for value in frame[column]]
+            width = max([len(name), *map(len, texts)])
+            formatters[column] = _padded(width)
+            name = name.ljust(width)
+        header.append(name)
+    text: str = frame.to_string(index=False, formatters=formatters, header=header)
+    return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+def _padded(width: int) -> Callable[[Any], str]:
+    return lambda value: ("" if _missing(value) else str(value)).ljust(width)
 
 
 def _json_records(frame: pd.DataFrame) -> str:

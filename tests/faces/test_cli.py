@@ -112,9 +112,9 @@ def test_show_prints_every_column_of_a_wide_tree_without_ellipsis(make_tree: Any
 def test_show_formats_csv_json_and_markdown(sweep: Path) -> None:
     arguments = ("show", sweep, "i", "kernel", "--where", "i<2")
 
-    csv = run(*arguments, "--format", "csv").stdout
     records = shown(run(*arguments, "--format", "json"))
-    markdown = run(*arguments, "--format", "markdown").stdout
+    csv = call(*arguments, "--format", "csv").stdout
+    markdown = call(*arguments, "--format", "markdown").stdout
 
     assert csv.splitlines() == ["i,kernel", "0,linear", "1,linear"]
     assert records == [{"i": 0, "kernel": "linear"}, {"i": 1, "kernel": "linear"}]
