@@ -423,3 +423,15 @@ def test_demo_writes_the_sweep_and_prints_selections(tmp_path: Path, iris_tree: 
     assert "12 conf.json files under" in result.stdout and "12 loaded, 0 skipped" in result.stdout
     assert f"('{target}/2',)" in result.stdout
     assert "linear" in result.stdout.split("pivot_table")[-1]
+
+
+def test_source_is_refused_in_one_line_where_naklar_reads_no_tools_runs(sweep: Path) -> None:
+    from naklar._read.tree import LoadOptions
+
+    if "source" in LoadOptions.__dataclass_fields__:
+        pytest.skip("this naklar reads tools' runs: --source goes to naklar.load")
+
+    result = call("show", sweep, "--source", "hydra")
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].startswith("naklar: error: --source needs")

@@ -7,7 +7,10 @@ figures drawn, and the progress bar of a long load.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,21 +41,47 @@ CHECK_CELLS = {
 
 
 def _code_cells(notebook: Any) -> list[Any]:
-    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+    """The notebook's own code cells, without the appended checks."""
+    return [
+        cell
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "naklar_check" not in cell.metadata
+    ]
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, Any], Path]:
-    """The notebook run by an ipykernel: (notebook, check cells by name, its directory)."""
+    """The notebook run by an ipykernel: (notebook, check cells by name, its directory).
+
+    It runs once per test session: test processes of pytest-xdist share the
+    executed notebook through their common temporary directory.
+    """
     pytest.importorskip("sklearn", reason="the walkthrough writes the demo sweep (scikit-learn)")
     pytest.importorskip("seaborn", reason="the walkthrough plots with seaborn")
     nbformat = pytest.importorskip("nbformat", reason="the test extra has nbclient")
-    nbclient = pytest.importorskip("nbclient", reason="the test extra has nbclient")
+    pytest.importorskip("nbclient", reason="the test extra has nbclient")
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the directory every worker of this session shares
+    result = shared / "walkthrough-executed.ipynb"
+    with _exclusive(shared / "walkthrough.lock"):
+        if not result.exists():
+            _execute(shared / "walkthrough", result)
+    notebook = nbformat.read(result, as_version=4)
+    checks = {cell.metadata["naklar_check"]: cell for cell in _check_cells(notebook)}
+    return notebook, checks, shared / "walkthrough"
+
+
+def _execute(directory: Path, result: Path) -> None:
+    """Run the notebook with the check cells appended in ``directory``; save it as ``result``."""
+    import nbclient
+    import nbformat
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    checks = {name: nbformat.v4.new_code_cell(source) for name, source in CHECK_CELLS.items()}
-    notebook.cells += list(checks.values())
-    directory = tmp_path_factory.mktemp("walkthrough")
+    for name, source in CHECK_CELLS.items():
+        notebook.cells.append(nbformat.v4.new_code_cell(source, metadata={"naklar_check": name}))
+    directory.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MPLBACKEND", "Agg")  # figures drawn, none rendered for the screen
         client = nbclient.NotebookClient(
@@ -62,7 +91,27 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, A
             resources={"metadata": {"path": str(directory)}},
         )
         client.execute()  # raises CellExecutionError, naming the cell, if one fails
-    return notebook, checks, directory
+    nbformat.write(notebook, result)
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold ``lock`` against the other test processes (where the system has ``flock``)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: each process runs the notebook itself
+        yield
+        return
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _check_cells(notebook: Any) -> list[Any]:
+    return [cell for cell in notebook.cells if "naklar_check" in cell.metadata]
 
 
 def _cell_with(notebook: Any, text: str) -> Any:
