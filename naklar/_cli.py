@@ -82,7 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _warnings_as_lines():
             arguments.run(arguments)
-    except (NaklarError, OSError) as error:
+    except (NaklarError, OSError) as error:  # OSError: a file the user named
+        if arguments.debug:
+            traceback.print_exc()
         print(f"naklar: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
@@ -106,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="naklar",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        description=(__doc__ or "").replace("::\n", "").replace("``", ""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -213,7 +215,7 @@ def _loading_options() -> argparse.ArgumentParser:
         help="a key whose values fit no column type: leave it out with a warning (warn), "
         "stop (raise) or leave it out silently (ignore)",
     )
-    group.add_argument("--source", help="read the runs as this tool writes them")
+    group.add_argument("--source", metavar="NAME", help="read the runs as this tool writes them")
     group.add_argument(
         "--workers", type=_count(1), metavar="N", help="processes reading files (all cores)"
     )
@@ -305,16 +307,14 @@ def run_sync(arguments: argparse.Namespace) -> None:
     if arguments.db is None:
         raise UsageError("sync needs --db URL: the database that keeps the store")
     if arguments.root_dir is None:
-        report = _open(arguments.db).refresh(workers=arguments.workers)
+        store = _open(arguments.db)
+        store.refresh(workers=arguments.workers)
     else:
-        store = naklar.load(
-            arguments.root_dir, url=arguments.db, **_load_options(arguments, arguments.root_dir)
-        )
-        assert store.report is not None  # set by the load
-        report = store.report
-    print(report)
-    if report.changes is None:
-        print(f"  loaded into {arguments.db}")
+        options = _load_options(arguments, arguments.root_dir)
+        store = naklar.load(arguments.root_dir, url=arguments.db, **options)
+    print(store.report)
+    if store.report is not None and store.report.changes is None:
+        print(f"  loaded into {store.engine.url!r}")  # the URL's repr hides its password
 
 
 def run_demo(directory: str) -> None:
