@@ -44,6 +44,7 @@ from .catalog import (
     StoreRecord,
     delete_ids,
     ordered_kinds,
+    merged_metrics,
     specs_from_record,
 )
 from .transactions import write_transaction
@@ -214,6 +215,7 @@ def refresh_store(
         columns=columns,
         dropped_keys={**record.dropped_keys, **report.dropped_keys},
         renamed_keys={**record.renamed_keys, **report.renamed_keys},
+        metrics=merged_metrics(record.metrics, report.metrics),
     )
     ids = []
     for stamp in read.stamps:
