@@ -38,6 +38,7 @@ from .._read.loaders import Loader
 from .._read.tree import LoadOptions, LoadReport, OnError
 from .._read.values import Kind
 from .._read.walk import FileStamp
+from .._query.metrics import as_names
 from .._table.model import ID_COLUMN, ColumnSpec, Decorator, column_spec
 from .._table.sqltypes import long_text
 from .bulk import bulk_insert, fetch_rows
@@ -156,7 +157,7 @@ class StoreRecord:
             setter_keys=[key for key, decorator in decorators.items() if decorator.setter],
             dropped_keys=dict(report.dropped_keys),
             renamed_keys=dict(report.renamed_keys),
-            metrics=merged_metrics(options.metrics or (), report.metrics),
+            metrics=merged_metrics(as_names(options.metrics), report.metrics),
         )
 
     def describes_load(
