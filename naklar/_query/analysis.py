@@ -219,8 +219,10 @@ def missing(frame: pd.DataFrame, *params: str, metrics: Metrics = None) -> pd.Da
             f"pass the parameters that form the grid, e.g. missing({names[0]!r}, ...)"
         )
     complete = np.logical_and.reduce([code >= 0 for code in codes])
-    present = np.ravel_multi_index([code[complete] for code in codes], sizes) if cells else []
-    absent = np.setdiff1d(np.arange(cells), present, assume_unique=False)
+    seen = np.zeros(cells, dtype=bool)
+    if cells:
+        seen[np.ravel_multi_index([code[complete] for code in codes], sizes)] = True
+    absent = np.flatnonzero(~seen)
     positions = np.unravel_index(absent, sizes)
     return pd.DataFrame(
         {
@@ -236,7 +238,12 @@ def duplicates(frame: pd.DataFrame, *params: str, metrics: Metrics = None) -> pd
     Each such group's rows are together, in their first row's order; index
     labels are kept.
     """
-    names = _parameters(frame, params, metrics)
+    # the settings that do not vary split no group: all of them give the same rows
+    names = (
+        _check_columns(frame, params)
+        if params
+        else setting_columns(frame.columns, _frame_metrics(frame, metrics))
+    )
     if not names:
         return frame.iloc[:0] if len(frame) < 2 else frame
     repeated = frame[frame.duplicated(subset=names, keep=False)]
@@ -363,19 +370,48 @@ def diff(frame: pd.DataFrame, a: Any, b: Any) -> pd.DataFrame:
     naklar's own columns are left out; missing equals missing.
     """
     first, second = _one_run(frame, a, "a"), _one_run(frame, b, "b")
-    columns = [column for column in frame.columns if str(column) not in RESERVED_COLUMNS]
-    left, right = frame.loc[first, columns], frame.loc[second, columns]
+    columns = list(frame.columns)
+    left = frame.loc[first].to_numpy(dtype=object)
+    right = frame.loc[second].to_numpy(dtype=object)
     differs = [
-        column
-        for column in columns
-        if not (pd.isna(left[column]) and pd.isna(right[column]))
-        and (pd.isna(left[column]) or pd.isna(right[column]) or left[column] != right[column])
+        position
+        for position, (x, y) in enumerate(zip(left, right, strict=True))
+        if str(columns[position]) not in RESERVED_COLUMNS and not _same(x, y)
     ]
     names = [first, second] if first != second else ["a", "b"]
     return pd.DataFrame(
-        {names[0]: left[differs].astype(object), names[1]: right[differs].astype(object)},
-        index=pd.Index(differs, dtype=object),
+        {names[0]: left[differs], names[1]: right[differs]},
+        index=pd.Index([columns[position] for position in differs], dtype=object),
     )
+
+
+def _same(x: Any, y: Any) -> bool:
+    """Equal values, or both missing; a missing value differs from any value."""
+    x_missing, y_missing = bool(pd.isna(x)), bool(pd.isna(y))
+    if x_missing or y_missing:
+        return x_missing and y_missing
+    return bool(x == y)
+
+
+def _matching(frame: pd.DataFrame, filters: Mapping[str, Any]) -> np.ndarray:
+    """Where every filter holds: plain scalars compared directly, the rest as ``select`` does."""
+    plain = all(
+        key in frame.columns
+        and "__" not in key
+        and isinstance(value, (str, int, float, bool))
+        and not (isinstance(value, float) and math.isnan(value))
+        for key, value in filters.items()
+    )
+    if not plain:
+        return frame.naklar.mask(**filters).to_numpy()
+    found = np.ones(len(frame), dtype=bool)
+    for key, value in filters.items():
+        column = frame[key]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf":
+            found &= column.to_numpy() == value  # NaN equals nothing, as NULL in SQL
+        else:
+            found &= (column == value).to_numpy(dtype=bool, na_value=False)
+    return found
 
 
 def _one_run(frame: pd.DataFrame, run: Any, name: str) -> Any:
@@ -383,7 +419,7 @@ def _one_run(frame: pd.DataFrame, run: Any, name: str) -> Any:
         if run not in frame.index:
             raise NaklarError(f"diff(): {name}={run!r} is no index label of the frame")
         return run
-    labels = frame.index[frame.naklar.mask(**run)]
+    labels = frame.index[_matching(frame, run)]
     if len(labels) != 1:
         raise NaklarError(
             f"diff(): {name}={dict(run)!r} matches {len(labels)} runs, not one; "
