@@ -1,8 +1,11 @@
 """Sweep analysis on a store: the answers of ``df.naklar``'s, from the database.
 
 :func:`varying`, :func:`constants` and :func:`summary` need per column only how
-many runs have it, how many distinct values it has, and its minimum and maximum:
-one aggregate query answers them all without fetching the table. The others
+many runs have it, its minimum and maximum and (for the summary) how many
+distinct values it has: one aggregate query answers them all without fetching
+the table. A column varies when its minimum and maximum differ, or when some
+runs lack it; that spares :func:`varying` the ``COUNT(DISTINCT)``, which costs a
+sort per column. The others
 fetch only the columns they need and hand the narrow frame to
 :mod:`naklar._query.analysis`; :func:`duplicates` and :func:`best` then fetch just
 the runs they return.
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 
 from .._query.metrics import Metrics, as_names, metric_columns, role_of, setting_columns
-from .._table.model import DIR_COLUMN, ColumnSpec
+from .._table.model import DIR_COLUMN, ID_COLUMN, ColumnSpec
 from ..errors import NaklarError
 
 if TYPE_CHECKING:
@@ -41,6 +44,8 @@ __all__ = [
 
 #: How many distinct values :func:`summary` shows per column, as the frame side does.
 EXAMPLES = 3
+#: The first runs :func:`summary` takes its examples from.
+_FIRST_RUNS = 1000
 #: Runs per ``naklar_dir IN (...)`` when fetching chosen runs.
 _IN_BATCH = 500
 
@@ -51,40 +56,48 @@ class ColumnProfile:
 
     spec: ColumnSpec
     runs: int
-    distinct: int
     minimum: Any
     maximum: Any
+    distinct: int | None  # counted only when asked for
+
+    def varies(self, total: int) -> bool:
+        """Two values, or a value and a run without one (missing counts as a value)."""
+        return self.runs > 0 and (self.minimum != self.maximum or self.runs < total)
+
+    def constant(self, total: int) -> bool:
+        return self.runs == total > 0 and self.minimum == self.maximum
 
 
 def _ordered(sql_type: sa.types.TypeEngine[Any]) -> bool:
+    """Columns whose minimum and maximum the summary shows (numbers, booleans, times)."""
     return isinstance(sql_type, (sa.Integer, sa.Float, sa.Boolean, sa.DateTime))
 
 
-def profiles(store: Store) -> tuple[int, list[ColumnProfile]]:
+def profiles(store: Store, *, distinct: bool = False) -> tuple[int, list[ColumnProfile]]:
     """The number of runs and every column's profile, in one query."""
     assert store.table is not None
     specs = list(store.E._naklar_columns.values())
     selected: list[sa.ColumnElement[Any]] = [sa.func.count()]
     for spec in specs:
         column = store.table.c[spec.name]
-        selected += [sa.func.count(column), sa.func.count(sa.distinct(column))]
-        if _ordered(spec.type):
-            # no MIN(boolean) in PostgreSQL
-            value = sa.cast(column, sa.Integer) if isinstance(spec.type, sa.Boolean) else column
-            selected += [sa.func.min(value), sa.func.max(value)]
+        # no MIN(boolean) in PostgreSQL
+        value = sa.cast(column, sa.Integer) if isinstance(spec.type, sa.Boolean) else column
+        selected += [sa.func.count(column), sa.func.min(value), sa.func.max(value)]
+        if distinct:
+            selected.append(sa.func.count(sa.distinct(column)))
     with store.engine.connect() as connection:
         row = list(connection.execute(sa.select(*selected).select_from(store.table)).one())
     total, position, result = int(row[0]), 1, []
     for spec in specs:
-        runs, distinct = int(row[position]), int(row[position + 1])
-        position += 2
-        low = high = None
-        if _ordered(spec.type):
-            low, high = row[position], row[position + 1]
-            position += 2
-            if isinstance(spec.type, sa.Boolean) and low is not None:
-                low, high = bool(low), bool(high)
-        result.append(ColumnProfile(spec, runs, distinct, low, high))
+        runs, low, high = int(row[position]), row[position + 1], row[position + 2]
+        position += 3
+        if isinstance(spec.type, sa.Boolean) and low is not None:
+            low, high = bool(low), bool(high)
+        count = None
+        if distinct:
+            count = int(row[position])
+            position += 1
+        result.append(ColumnProfile(spec, runs, low, high, count))
     return total, result
 
 
@@ -118,7 +131,7 @@ def varying(store: Store, metrics: Metrics = None, *, in_every_run: bool = False
         profile.spec.key
         for profile in columns
         if profile.spec.key in settings
-        and (profile.distinct > 1 or (profile.distinct == 1 and profile.runs < total))
+        and profile.varies(total)
         and (profile.runs == total or not in_every_run)
     ]
 
@@ -131,14 +144,12 @@ def constants(store: Store) -> dict[str, Any]:
         return analysis.constants(store.frame())
     total, columns = profiles(store)
     held = [
-        profile
-        for profile in columns
-        if profile.spec.key != DIR_COLUMN and profile.distinct == 1 and profile.runs == total
+        profile for profile in columns if profile.spec.key != DIR_COLUMN and profile.constant(total)
     ]
     if not held:
         return {}
     assert store.table is not None
-    # one row holds every constant's value (ordered columns' come with the profile)
+    # one row holds every constant's value, as the column's type reads it
     with store.engine.connect() as connection:
         row = connection.execute(
             sa.select(*(store.table.c[profile.spec.name] for profile in held)).limit(1)
@@ -154,8 +165,8 @@ def summary(store: Store, metrics: Metrics = None) -> pd.DataFrame:
     metric_names = _metric_names(store, metrics)
     if _has_getters(store):
         return analysis.summary(store.frame(), metric_names)
-    total, columns = profiles(store)
-    examples = _examples(store, [profile.spec for profile in columns])
+    total, columns = profiles(store, distinct=True)
+    examples = _examples(store, columns)
     rows = [
         {
             "column": profile.spec.key,
@@ -165,21 +176,39 @@ def summary(store: Store, metrics: Metrics = None) -> pd.DataFrame:
             "share": profile.runs / total if total else 0.0,
             "distinct": profile.distinct,
             "examples": examples[profile.spec.key],
-            "min": profile.minimum,
-            "max": profile.maximum,
+            "min": profile.minimum if _ordered(profile.spec.type) else None,
+            "max": profile.maximum if _ordered(profile.spec.type) else None,
         }
         for profile in columns
     ]
     return analysis.summary_frame(rows)
 
 
-def _examples(store: Store, specs: list[ColumnSpec]) -> dict[str, list[Any]]:
-    """Each column's first distinct values, in the order of the runs that hold them."""
+def _examples(store: Store, columns: list[ColumnProfile]) -> dict[str, list[Any]]:
+    """Each column's first distinct values, in the order of the runs that hold them.
+
+    The first runs give most columns theirs; a column with fewer examples
+    there than it has distinct values asks the database for its own.
+    """
     assert store.table is not None
-    identifier = store.table.c["naklar_id"]
-    found = {}
+    identifier = store.table.c[ID_COLUMN]
+    specs = [profile.spec for profile in columns]
+    statement = (
+        sa.select(*(store.table.c[spec.name] for spec in specs))
+        .order_by(identifier)
+        .limit(_FIRST_RUNS)
+    )
+    found: dict[str, list[Any]] = {spec.key: [] for spec in specs}
     with store.engine.connect() as connection:
-        for spec in specs:
+        for row in connection.execute(statement):
+            for spec, value in zip(specs, row, strict=True):
+                seen = found[spec.key]
+                if value is not None and len(seen) < EXAMPLES and value not in seen:
+                    seen.append(value)
+        for profile in columns:
+            spec = profile.spec
+            if len(found[spec.key]) == min(EXAMPLES, profile.distinct or 0):
+                continue
             column = store.table.c[spec.name]
             statement = (
                 sa.select(column)

@@ -74,6 +74,19 @@ def test_store_summary_matches_the_frames(store: naklar.Store) -> None:
     assert from_sql.loc["optimizer", "examples"] == ["adam"]
 
 
+@pytest.mark.parametrize("first_runs", [1000, 2])
+def test_store_summary_examples_are_the_frames(
+    store: naklar.Store, first_runs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the first runs, or (when those hold too few) from a query per column."""
+    from naklar._store import analysis as store_analysis
+
+    monkeypatch.setattr(store_analysis, "_FIRST_RUNS", first_runs)
+
+    from_sql = store.summary()["examples"].to_dict()
+    assert from_sql == store.frame().naklar.summary()["examples"].to_dict()
+
+
 def test_store_missing_is_the_removed_cells(store: naklar.Store) -> None:
     found = store.missing("lr", "width", "seed").itertuples(index=False, name=None)
     assert sorted(found) == sorted(SWEEP_REMOVED)
