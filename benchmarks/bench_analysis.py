@@ -158,7 +158,11 @@ def frame_part(frame: pd.DataFrame, repeat: int) -> None:
             lambda: hand_aggregate(frame, keys),
         ),
         ("best('f1')", lambda: frame.naklar.best("f1"), lambda: hand_best(frame)),
-        ("best('f1', by='lr')", lambda: frame.naklar.best("f1", by="lr"), lambda: hand_best_by(frame)),
+        (
+            "best('f1', by='lr')",
+            lambda: frame.naklar.best("f1", by="lr"),
+            lambda: hand_best_by(frame),
+        ),
         ("diff(label, label)", lambda: frame.naklar.diff(10, 20), lambda: hand_diff(frame, 10, 20)),
         (
             "diff(filters, filters)",

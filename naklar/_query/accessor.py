@@ -182,7 +182,7 @@ class NaklarAccessor:
         by: str | Sequence[str] | None = None,
         mode: Literal["max", "min"] = "max",
     ) -> pd.DataFrame:
-        """The run with the best ``metric`` (``mode='max'`` or ``'min'``), or one per group of ``by``.
+        """The best run by ``metric`` (``mode='max'`` or ``'min'``), or one per group of ``by``.
 
         >>> frame = pd.DataFrame({'C': [1, 2, 3], 'f1': [0.7, 0.9, 0.8]})
         >>> frame.naklar.best('f1')

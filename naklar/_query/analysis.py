@@ -53,6 +53,7 @@ __all__ = [
     "grid_settings",
     "duplicates",
     "aggregate",
+    "pooled_columns",
     "best",
     "diff",
     "MAX_GRID_CELLS",
@@ -253,9 +254,6 @@ def duplicates(frame: pd.DataFrame, *params: str, metrics: Metrics = None) -> pd
     return repeated.iloc[np.argsort(group.to_numpy(), kind="stable")]
 
 
-
-
-
 def aggregate(
     frame: pd.DataFrame,
     metrics: Metrics = None,
@@ -331,9 +329,22 @@ def _grouping_keys(
 ) -> list[str]:
     if by is not None:
         return _check_columns(frame, as_names(by))
-    pooled = _check_columns(frame, as_names(over))
+    pooled = pooled_columns(frame.columns, over)
     known = set(_frame_metrics(frame, None)) | set(metric_names)
     return [name for name in varying(frame, sorted(known)) if name not in pooled]
+
+
+def pooled_columns(columns: Iterable[Any], over: str | Sequence[str]) -> list[str]:
+    """``over`` as a list of columns; one that is none is refused, saying what to pass."""
+    pooled, known = as_names(over), set(map(str, columns))
+    absent = [name for name in pooled if name not in known]
+    if absent:
+        raise UnknownColumnError(
+            f"aggregate() pools the runs that differ only in over={over!r}, but "
+            f"{absent[0]!r} is not a column; name the replicate key (over='run') "
+            f"or the groups (by=['kernel'])"
+        )
+    return pooled
 
 
 def best(

@@ -233,7 +233,11 @@ def missing(store: Store, params: Sequence[str], metrics: Metrics) -> pd.DataFra
     """The combinations of ``params`` the sweep implies but no run has."""
     from .._query import analysis
 
-    names = _parameters(store, params, metrics) if params else varying(store, metrics, in_every_run=True)
+    names = (
+        _parameters(store, params, metrics)
+        if params
+        else varying(store, metrics, in_every_run=True)
+    )
     if not names:
         return analysis.missing(store.frame(DIR_COLUMN).iloc[:, :0])
     return analysis.missing(store.frame(*names), *names)
@@ -289,9 +293,7 @@ def aggregate(
             "aggregate(['f1']), or load with metrics=[...]"
         )
     if by is None:
-        pooled = as_names(over)
-        for name in pooled:
-            store.E._naklar_spec(name)  # an unknown name raises, naming the closest columns
+        pooled = analysis.pooled_columns(store.columns, over)
         keys = [name for name in varying(store, sorted({*known, *chosen})) if name not in pooled]
     else:
         keys = as_names(by)

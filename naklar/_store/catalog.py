@@ -34,11 +34,11 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from .._query.metrics import as_names
 from .._read.loaders import Loader
 from .._read.tree import LoadOptions, LoadReport, OnError
 from .._read.values import Kind
 from .._read.walk import FileStamp
-from .._query.metrics import as_names
 from .._table.model import ID_COLUMN, ColumnSpec, Decorator, column_spec
 from .._table.sqltypes import long_text
 from .bulk import bulk_insert, fetch_rows

@@ -43,8 +43,8 @@ from .catalog import (
     IndexedRun,
     StoreRecord,
     delete_ids,
-    ordered_kinds,
     merged_metrics,
+    ordered_kinds,
     specs_from_record,
 )
 from .transactions import write_transaction

@@ -39,6 +39,7 @@ from .._table.model import (
     parse_decorators,
 )
 from ..errors import FilterError, NaklarError, NotInitialisedError, UnknownColumnError
+from . import analysis as store_analysis
 from .bulk import fetch_columns, insert_settings_rows
 from .catalog import (
     Catalog,
@@ -49,7 +50,6 @@ from .catalog import (
     ordered_kinds,
     specs_from_record,
 )
-from . import analysis as store_analysis
 from .engines import create_owned_engine, opening
 from .refreshing import refresh_store
 from .snapshot import outlives_process, snapshot_for

@@ -127,7 +127,7 @@ def test_store_aggregate_equals_the_frames(store: naklar.Store) -> None:
 
 
 def test_store_aggregate_unknown_over_is_named(store: naklar.Store) -> None:
-    with pytest.raises(UnknownColumnError, match="sed"):
+    with pytest.raises(UnknownColumnError, match="'sed' is not a column.*over="):
         store.aggregate("f1", over="sed")
 
 
