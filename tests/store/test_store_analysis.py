@@ -248,3 +248,18 @@ def test_module_api_analysis_uses_the_default_store(sweep_root: Path) -> None:
 
 def test_naklar_load_takes_metrics(sweep_root: Path) -> None:
     assert sorted(naklar.load(sweep_root, metrics="f*", workers=1).metrics) == ["f1"]
+
+
+def test_loading_a_stored_tree_again_adds_the_metrics_named(
+    sweep_root: Path, tmp_path: Path, table_name: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    naklar.Store(sa.create_engine(url), table_name=table_name).load(
+        sweep_root, metrics=["f1"], workers=1
+    )
+
+    again = naklar.Store(sa.create_engine(url), table_name=table_name)
+    again.load(sweep_root, metrics=["acc"], workers=1)  # refreshes the stored table
+
+    assert sorted(again.metrics) == ["acc", "f1"]
+    assert sorted(naklar.Store.open(url, table_name=table_name).metrics) == ["acc", "f1"]
