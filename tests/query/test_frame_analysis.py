@@ -322,3 +322,12 @@ def test_csv_round_trip_needs_metrics_named(sweep: pd.DataFrame, tmp_path: Path)
 
 def test_noise_has_mean_zero() -> None:  # the known means above rely on it
     assert sum(SWEEP_NOISE.values()) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("module", ["naklar._query.analysis", "naklar._query.metrics"])
+def test_analysis_doctests_pass(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0
