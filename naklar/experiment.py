@@ -16,8 +16,8 @@ current default store.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._read.gc_pause import gc_paused
 from ._read.loaders import Loader
@@ -246,14 +246,21 @@ def duplicates(*params: str, metrics: Any = None) -> pd.DataFrame:
     return store().duplicates(*params, metrics=metrics)
 
 
-def aggregate(metrics: Any = None, **options: Any) -> pd.DataFrame:
+def aggregate(
+    metrics: Any = None,
+    over: str | Sequence[str] = "seed",
+    stats: Sequence[str] = ("mean", "std", "sem", "count"),
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Metrics' statistics per group of settings; see :meth:`naklar.Store.aggregate`."""
-    return store().aggregate(metrics, **options)
+    return store().aggregate(metrics, over=over, stats=stats, by=by)
 
 
-def best(metric: str, **options: Any) -> pd.DataFrame:
+def best(
+    metric: str, by: str | Sequence[str] | None = None, mode: Literal["max", "min"] = "max"
+) -> pd.DataFrame:
     """The best run (per group of ``by``); see :meth:`naklar.Store.best`."""
-    return store().best(metric, **options)
+    return store().best(metric, by=by, mode=mode)
 
 
 def diff(a: Any, b: Any) -> pd.DataFrame:

@@ -248,10 +248,9 @@ def duplicates(store: Store, params: Sequence[str], metrics: Metrics) -> pd.Data
     from .._query import analysis
 
     names = _parameters(store, params, metrics)
+    # with no setting varying, every run repeats every other, as on the frame side
     narrow = store.frame(DIR_COLUMN, *names)
-    repeated = analysis.duplicates(narrow, *names) if names else narrow.iloc[:0]
-    if not names and len(narrow) > 1:
-        repeated = narrow
+    repeated = analysis.duplicates(narrow, *names)
     return _runs_in_order(store, list(repeated[DIR_COLUMN]))
 
 
@@ -318,11 +317,11 @@ def best(
 
 def diff(store: Store, a: Any, b: Any) -> pd.DataFrame:
     """The columns that differ between two runs, each named by filters or its ``naklar_dir``."""
+    import pandas as pd
+
     from .._query import analysis
 
     first, second = _one_run(store, a, "a"), _one_run(store, b, "b")
-    import pandas as pd
-
     both = pd.concat([first, second], ignore_index=True)
     return analysis.diff(both, 0, 1).rename(columns={0: "a", 1: "b"})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -263,3 +264,11 @@ def test_loading_a_stored_tree_again_adds_the_metrics_named(
 
     assert sorted(again.metrics) == ["acc", "f1"]
     assert sorted(naklar.Store.open(url, table_name=table_name).metrics) == ["acc", "f1"]
+
+
+def test_store_duplicates_with_nothing_varying_are_every_run(make_tree: Any) -> None:
+    root = make_tree({"a": {"C": 1, "f1": 0.5}, "b": {"C": 1, "f1": 0.6}})
+    store = naklar.load(root, metrics=["f1"], workers=1)
+
+    assert list(store.duplicates()["naklar_dir"]) == ["a", "b"]
+    assert list(store.frame().naklar.duplicates()["naklar_dir"]) == ["a", "b"]
