@@ -8,6 +8,8 @@ momentum only where width is 64; metrics f1 and acc.
 from __future__ import annotations
 
 import math
+import pickle
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ def sweep_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def store(any_engine: sa.Engine, table_name: str, sweep_root: Path) -> naklar.Store:
+def store(any_engine: sa.Engine, table_name: str, sweep_root: Path) -> Iterator[naklar.Store]:
     store = naklar.Store(any_engine, table_name=table_name)
     store.load(sweep_root, metrics=SWEEP_METRICS, workers=1)
     yield store
@@ -183,7 +185,7 @@ def test_store_getter_columns_are_analysed_from_the_frame(
     assert "width" in store.varying()
 
 
-def test_metrics_survive_refresh(make_tree: object, tmp_path: Path, table_name: str) -> None:
+def test_metrics_survive_refresh(tmp_path: Path, table_name: str) -> None:
     root = tmp_path / "results"
     write_sweep(root)
     url = f"sqlite:///{tmp_path / 'store.db'}"
@@ -202,7 +204,6 @@ def test_metrics_survive_a_reload_that_widens_a_column(tmp_path: Path, table_nam
     write_sweep(root)
     store = naklar.Store(table_name=table_name)
     store.load(root, metrics=["f1"], workers=1)
-    import pickle
 
     (root / "extra").mkdir()
     (root / "extra/conf.pkl").write_bytes(pickle.dumps({"width": 1.5, "f1": 0.2}))
