@@ -2,7 +2,7 @@
 
 ::
 
-    naklar keys results                      the columns, their types, a few values
+    naklar keys results --metrics f1         the columns: role, type, runs, a few values
     naklar show results kernel C f1 --where 'f1>0.8' --where C=1,2 --sort f1
     naklar export results sweep.parquet      the whole table as Parquet (or .csv)
     naklar sync results --db sqlite:///sweep.db    load or refresh a persistent store
@@ -217,6 +217,13 @@ def _loading_options() -> argparse.ArgumentParser:
     )
     group.add_argument("--source", metavar="NAME", help="read the runs as this tool writes them")
     group.add_argument(
+        "--metrics",
+        action="append",
+        metavar="NAMES",
+        help="the columns that are results, not settings: names or shell-style patterns, "
+        "comma-separated or repeated (f1,accuracy or 'val_*'); the store keeps them",
+    )
+    group.add_argument(
         "--workers", type=_count(1), metavar="N", help="processes reading files (all cores)"
     )
     group.add_argument(
@@ -267,8 +274,7 @@ def _count(least: int) -> Callable[[str], int]:
 
 
 def run_keys(arguments: argparse.Namespace) -> None:
-    store = _store(arguments, arguments.root_dir)
-    _print_table(summarise_columns(store.frame()))
+    _print_table(keys_table(_store(arguments, arguments.root_dir).summary()))
 
 
 def run_show(arguments: argparse.Namespace) -> None:
@@ -404,6 +410,10 @@ def _load_options(arguments: argparse.Namespace, root: str) -> dict[str, Any]:
         if "source" not in LoadOptions.__dataclass_fields__:
             raise UsageError("--source needs a naklar that reads tools' runs; this one does not")
         options["source"] = arguments.source
+    if arguments.metrics:
+        options["metrics"] = [
+            name.strip() for names in arguments.metrics for name in names.split(",") if name.strip()
+        ]
     if arguments.dict_file is not None:
         options["dict_file"] = arguments.dict_file
     elif arguments.source is None:
@@ -558,19 +568,11 @@ def where_condition(store: Store, text: str) -> sa.ColumnElement[bool]:
 # -- printing -----------------------------------------------------------------------------
 
 
-def summarise_columns(frame: pd.DataFrame, examples: int = 4) -> pd.DataFrame:
-    """Each column's dtype, how many runs have a value, and its first few distinct values."""
-    import pandas as pd
-
-    rows = []
-    for column in frame.columns:
-        values = frame[column].dropna()
-        distinct = list(dict.fromkeys(values.tolist()))
-        shown = ", ".join(map(str, distinct[:examples]))
-        if len(distinct) > examples:
-            shown += f", ... ({len(distinct)} distinct)"
-        rows.append((column, str(frame[column].dtype), len(values), shown))
-    return pd.DataFrame(rows, columns=["column", "type", "runs", "values"])
+def keys_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """``Store.summary()`` as ``naklar keys`` prints it: a row per column, examples as text."""
+    table = summary.reset_index().drop(columns="share", errors="ignore")
+    table["examples"] = [", ".join(map(str, values)) for values in table["examples"]]
+    return table
 
 
 def _print_table(frame: pd.DataFrame) -> None:
@@ -578,24 +580,29 @@ def _print_table(frame: pd.DataFrame) -> None:
 
 
 def _table_text(frame: pd.DataFrame) -> str:
-    """Every row and column (``to_string`` cuts nothing), text left-aligned, numbers right."""
+    """Every row and column (``to_string`` cuts nothing), text left-aligned, numbers right.
+
+    Missing values are blank. Text is padded before ``to_string``, which would
+    print a missing value in a text column as ``None`` whatever it is told.
+    """
     import pandas as pd
 
-    formatters, header = {}, []
+    if frame.empty:  # no runs selected: the columns alone
+        return " ".join(map(str, frame.columns))
+    header, columns = [], []
     for column in frame.columns:
-        name = str(column)
-        if not (pd.api.types.is_numeric_dtype(frame[column]) or frame[column].dtype == bool):
-            texts = ["" if _missing(value) else str(value) for value in frame[column]]
-            width = max([len(name), *map(len, texts)])
-            formatters[column] = _padded(width)
-            name = name.ljust(width)
-        header.append(name)
-    text: str = frame.to_string(index=False, formatters=formatters, header=header)
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) or values.dtype == bool:
+            header.append(str(column))
+            columns.append(values.to_numpy())
+            continue
+        texts = ["" if _missing(value) else str(value) for value in values]
+        width = max([len(str(column)), *map(len, texts)])
+        header.append(str(column).ljust(width))
+        columns.append([text.ljust(width) for text in texts])
+    shown = pd.DataFrame(dict(enumerate(columns)), index=range(len(frame)))
+    text: str = shown.to_string(index=False, header=header, na_rep="")
     return "\n".join(line.rstrip() for line in text.splitlines())
-
-
-def _padded(width: int) -> Callable[[Any], str]:
-    return lambda value: ("" if _missing(value) else str(value)).ljust(width)
 
 
 def _json_records(frame: pd.DataFrame) -> str:

@@ -337,14 +337,35 @@ def test_unexpected_failure_is_status_1_with_traceback_only_under_debug(
 # -- keys, export, sync, demo ---------------------------------------------------------------
 
 
-def test_keys_lists_each_column_type_count_and_values(sweep: Path) -> None:
-    result = run("keys", sweep)
+def test_keys_lists_each_column_role_type_count_and_values(sweep: Path) -> None:
+    result = run("keys", sweep, "--metrics", "f1")
 
     assert result.returncode == 0
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:]}
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == [
+        "column", "role", "dtype", "runs", "distinct", "examples", "min", "max"
+    ]  # fmt: skip
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
     assert list(rows) == ["naklar_dir", "kernel", "C", "f1", "i", "model.kernel", "flag", "gamma"]
-    assert rows["gamma"][1:] == ["float64", "4", "0.5,", "1.0"]
-    assert rows["kernel"][1:] == ["string", "9", "linear,", "rbf,", "poly"]
+    assert rows["f1"][1] == "metric" and rows["C"][1] == "setting"
+    assert rows["gamma"][1:] == ["setting", "float64", "4", "2", "0.5,", "1.0", "0.5", "1.0"]
+    assert rows["kernel"][1:] == ["setting", "string", "9", "3", "linear,", "rbf,", "poly"]
+
+
+def test_metrics_named_at_sync_are_kept_by_the_store(make_tree: Any, tmp_path: Path) -> None:
+    root = make_tree({"0": {"lr": 0.1, "val_f1": 0.5, "val_acc": 0.6}}, fmt="json")
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+
+    assert call("sync", root, "--db", url, "--metrics", "val_*").returncode == 0
+    keys = call("keys", "--db", url)
+
+    roles = {line.split()[0]: line.split()[1] for line in keys.stdout.splitlines()[1:]}
+    assert roles == {
+        "naklar_dir": "naklar",
+        "lr": "setting",
+        "val_f1": "metric",
+        "val_acc": "metric",
+    }
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])

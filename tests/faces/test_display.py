@@ -102,7 +102,7 @@ def test_store_repr_shows_root_database_runs_and_column_types(store: naklar.Stor
 
 
 def test_store_marks_the_metric_columns_it_records(store: naklar.Store) -> None:
-    store.metrics = ("lr",)  # type: ignore[attr-defined]  # the store's record of metrics
+    store.add_metrics(["lr"])
 
     assert ["lr", "Float", "yes"] in [line.split() for line in repr(store).splitlines()]
     assert "<td>lr</td><td>Float</td><td>yes</td>" in store._repr_html_()

@@ -157,6 +157,15 @@ def test_walkthrough_store_cell_shows_its_columns_and_types(executed: Any) -> No
     assert "<td>f1</td><td>Float</td>" in page and "<td>kernel</td><td>String</td>" in page
 
 
+def test_walkthrough_store_loaded_with_metrics_marks_them(executed: Any) -> None:
+    cell = _cell_with(executed[0], "sweep   # its columns")
+
+    page = _output(cell, "text/html")
+    for metric in ("precision", "recall", "f1", "accuracy"):
+        assert f"<td>{metric}</td><td>Float</td><td>yes</td>" in page
+    assert "<td>C</td><td>Float</td><td></td>" in page
+
+
 @pytest.mark.parametrize(
     ("call", "header", "row"),
     [
@@ -186,7 +195,7 @@ def test_walkthrough_decorator_translates_paths_to_this_machine(executed: Any) -
 
 
 def test_walkthrough_pivot_table_has_kernels_by_C(executed: Any) -> None:
-    cell = _cell_with(executed[0], "df.pivot_table(")
+    cell = _cell_with(executed[0], "pivot_table(")
 
     page = _output(cell, "text/plain")
     assert all(kernel in page for kernel in ("linear", "poly", "rbf"))
@@ -197,7 +206,8 @@ def test_walkthrough_draws_both_figures(executed: Any) -> None:
     _, checks, _ = executed
 
     assert _streamed(checks["figures"]).strip() == (
-        "['f1 against C, per kernel', 'f1 of the iris SVC over kernel and C']"
+        "['f1 against C, per kernel', 'f1 of the iris SVC over kernel and C', "
+        "'f1 per kernel, mean over C']"
     )
 
 
