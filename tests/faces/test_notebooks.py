@@ -84,6 +84,9 @@ def _execute(directory: Path, result: Path) -> None:
     directory.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MPLBACKEND", "Agg")  # figures drawn, none rendered for the screen
+        # no kernel spec of the user's (another Python's, say) is found before this
+        # environment's; the kernel's connection files stay in the test's directory too
+        patch.setenv("JUPYTER_DATA_DIR", str(directory / "jupyter"))
         client = nbclient.NotebookClient(
             notebook,
             timeout=300,
