@@ -86,6 +86,15 @@ class SettingsRows:
             return [transposed[position[key]] if key in position else nothing for key in keys]
         return [self._column(key) for key in keys]
 
+    def drop_rows(self, positions: Collection[int]) -> None:
+        """Remove the rows at these positions, keeping the others in order."""
+        if not positions:
+            return
+        kept = [index for index in range(len(self.values)) if index not in positions]
+        self.directories = [self.directories[index] for index in kept]
+        self.key_set_of = [self.key_set_of[index] for index in kept]
+        self.values = [self.values[index] for index in kept]
+
     def drop_keys(self, keys: Collection[str]) -> None:
         """Remove these keys (and their values) from every row."""
         if not any(key in keys for key_set in self.key_sets for key in key_set):

@@ -48,6 +48,7 @@ from .catalog import (
     specs_from_record,
 )
 from .engines import create_owned_engine, opening
+from .fitting import check_load_fits, fit_load
 from .refreshing import refresh_store
 from .snapshot import outlives_process, snapshot_for
 from .transactions import write_transaction
@@ -175,7 +176,9 @@ class Store:
         if started is None:
             started = start_loading(root, options, record_dir_ctimes=kept)
         tree = started.finish()
+        fit_load(tree, self.engine.dialect.name, options.on_error)
         specs = _column_specs(tree, parsed_decorators)
+        check_load_fits(tree, _column_kinds(specs, tree), self.engine.dialect.name)
         table, model = build_model(
             self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
         )
@@ -526,6 +529,11 @@ def _column_specs(tree: LoadedTree, decorators: Mapping[str, Decorator]) -> list
         column_spec(key, *names[key], tree.kinds.get(key, Kind.STRING), decorators.get(key))
         for key in keys
     ]
+
+
+def _column_kinds(specs: list[ColumnSpec], tree: LoadedTree) -> list[tuple[str, Kind | None]]:
+    """Each column's key and kind; ``None`` for a decorator's own column."""
+    return [(spec.key, None if spec.has_own_column else tree.kinds.get(spec.key)) for spec in specs]
 
 
 def _column_record(spec: ColumnSpec, tree: LoadedTree) -> ColumnRecord:
