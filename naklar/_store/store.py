@@ -49,6 +49,7 @@ from .catalog import (
 )
 from .engines import create_owned_engine, opening
 from .fitting import check_load_fits, fit_load
+from .portable import move_store, prefix_moves
 from .refreshing import refresh_store
 from .snapshot import outlives_process, snapshot_for
 from .transactions import write_transaction
@@ -228,6 +229,8 @@ class Store:
         *,
         table_name: str = TABLE_NAME,
         decorators: Mapping[str, Any] | None = None,
+        root: str | os.PathLike[str] | None = None,
+        path_map: Mapping[str, str] | None = None,
     ) -> Store:
         """Reopen a store that :meth:`load` filled, without scanning the tree.
 
@@ -240,6 +243,13 @@ class Store:
         decorators:
             The decorators the store was loaded with: functions are not stored
             in the database, so getters apply only when passed again.
+        root:
+            Where the tree is now, when it moved since the load (a store built
+            on a cluster, opened on a laptop): refresh walks it, and text values
+            under the old root move with it (:mod:`naklar._store.portable`).
+        path_map:
+            ``{'/old/prefix': '/new/prefix'}``: moves the root and text values
+            under each old prefix.
 
         Raises
         ------
@@ -264,6 +274,9 @@ class Store:
                 f"no naklar store named {table_name!r} in {store.engine.url!r}: load one "
                 f"with initialise(root_dir) after connect(url), or pass table_name="
             )
+        moves = prefix_moves(record.root_dir, root, path_map)
+        if moves:
+            record = move_store(store.engine, table_name, store._catalog, record, moves)
         store._adopt(record, parse_decorators(decorators), record.root_dir)
         store._decorators = decorators
         return store
@@ -564,6 +577,8 @@ def open_store(
     *,
     table_name: str = TABLE_NAME,
     decorators: Mapping[str, Any] | None = None,
+    root: str | os.PathLike[str] | None = None,
+    path_map: Mapping[str, str] | None = None,
 ) -> Store:
     """Reopen a persistent store without scanning its tree; see :meth:`Store.open`.
 
@@ -571,5 +586,8 @@ def open_store(
 
         store = naklar.open('sqlite:///sweep.db')
         store.frame(C=[1, 2])
+        store = naklar.open('sqlite:///sweep.db', path_map={'/cluster': '~/mnt'})
     """
-    return Store.open(url, table_name=table_name, decorators=decorators)
+    return Store.open(
+        url, table_name=table_name, decorators=decorators, root=root, path_map=path_map
+    )
