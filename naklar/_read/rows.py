@@ -79,8 +79,8 @@ class SettingsRows:
 
     def columns(self, keys: Sequence[str]) -> list[Sequence[Any]]:
         """The values of each key, one per row (``None`` where a row lacks the key)."""
-        if len(self.key_sets) == 1:  # one transpose gives every column
-            transposed = list(zip(*self.values, strict=True)) if self.values else []
+        if len(self.key_sets) == 1 and self.values:  # one transpose gives every column
+            transposed = list(zip(*self.values, strict=True))
             position = {key: index for index, key in enumerate(self.key_sets[0])}
             nothing = [None] * len(self.values)
             return [transposed[position[key]] if key in position else nothing for key in keys]
