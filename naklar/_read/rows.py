@@ -87,13 +87,19 @@ class SettingsRows:
         return [self._column(key) for key in keys]
 
     def drop_rows(self, positions: Collection[int]) -> None:
-        """Remove the rows at these positions, keeping the others in order."""
+        """Remove the rows at these positions (a set or dict), keeping the others in order.
+
+        :meth:`keys` then lists only the keys of the rows left.
+        """
         if not positions:
             return
         kept = [index for index in range(len(self.values)) if index not in positions]
         self.directories = [self.directories[index] for index in kept]
-        self.key_set_of = [self.key_set_of[index] for index in kept]
         self.values = [self.values[index] for index in kept]
+        old_sets, old_numbers = self.key_sets, [self.key_set_of[index] for index in kept]
+        self.key_sets, self._numbers = [], {}  # only the key sets of rows left
+        renumbered = {number: self._number(old_sets[number]) for number in dict.fromkeys(old_numbers)}
+        self.key_set_of = [renumbered[number] for number in old_numbers]
 
     def drop_keys(self, keys: Collection[str]) -> None:
         """Remove these keys (and their values) from every row."""

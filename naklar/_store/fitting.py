@@ -10,7 +10,7 @@ store as it was, so that the next refresh works.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from .._read.storable import skip_runs, skip_unstorable_runs
 from .._read.tree import LoadedTree, OnError, Skipped
@@ -37,9 +37,11 @@ _FIX = (
 def fit_load(tree: LoadedTree, dialect_name: str, on_error: OnError) -> None:
     """Skip the runs of a load whose text the backend cannot store."""
     limits = limits_for(dialect_name)
-    skip_unstorable_runs(
+    skipped = skip_unstorable_runs(
         tree, refuses_nul=limits.refuses_nul, backend=limits.backend, on_error=on_error
     )
+    if skipped:
+        _forget_keys_of_skipped_runs(tree)
 
 
 def check_load_fits(
@@ -73,29 +75,18 @@ def fit_refresh(
 ) -> list[Skipped]:
     """Skip the runs of a refresh that the backend cannot store; return them.
 
-    Runs holding refused text are skipped. When the keys seen for the first time
-    would take the table over a limit, every run bringing one is skipped and the
-    keys are forgotten; on PostgreSQL, runs whose own row is too big are skipped
-    too. The store keeps its columns, so later refreshes work.
+    Runs holding refused text are skipped. Runs are taken in tree order; one
+    whose keys seen for the first time would take the table over a limit is
+    skipped, and keys only skipped runs hold are forgotten. On PostgreSQL, runs
+    whose own row is too big are skipped too. The store never crosses a limit,
+    so later refreshes work.
     """
     limits = limits_for(dialect_name)
     skipped = skip_unstorable_runs(
         tree, refuses_nul=limits.refuses_nul, backend=limits.backend, on_error=on_error
     )
-    stored_keys = {key for key, _ in stored}
-    new_keys = [key for key in tree.tally.kinds if key not in stored_keys]
-    new = [(key, infer_column_kind(tree.tally.kinds[key])) for key in new_keys]
-    problem = _table_problem([kind for _, kind in [*stored, *new]], limits)
-    if problem and new_keys:
-        bringing = _runs_with_keys(tree, set(new_keys))
-        reason = f"its new keys would take the table over the limit: {problem}"
-        skipped += skip_runs(
-            tree, dict.fromkeys(bringing, reason), on_error, "they would widen the table too far"
-        )
-        for key in new_keys:
-            tree.tally.kinds.pop(key, None)
-        tree.rows.drop_keys(new_keys)
-        new = []
+    new, too_wide = _new_columns_that_fit(tree, stored, limits, on_error)
+    skipped += too_wide
     too_big = _rows_over_limit(tree, [*stored, *new], limits)
     reasons = {
         position: f"its row would take about {size:,} bytes, more than {limits.backend}'s "
@@ -103,7 +94,43 @@ def fit_refresh(
         for position, size in too_big.items()
     }
     skipped += skip_runs(tree, reasons, on_error, "their rows are too big")
+    _forget_keys_of_skipped_runs(tree, keep={key for key, _ in stored})
     return skipped
+
+
+def _forget_keys_of_skipped_runs(tree: LoadedTree, keep: Collection[str] = ()) -> list[str]:
+    """Keys that only skipped runs held get no column: take them out of the tree's kinds."""
+    present = set(tree.rows.keys())
+    forgotten = [key for key in tree.tally.kinds if key not in present and key not in keep]
+    for key in forgotten:
+        tree.tally.kinds.pop(key, None)
+        tree.kinds.pop(key, None)
+    return forgotten
+
+
+def _new_columns_that_fit(
+    tree: LoadedTree,
+    stored: Sequence[tuple[str, Kind]],
+    limits: BackendLimits,
+    on_error: OnError,
+) -> tuple[list[tuple[str, Kind]], list[Skipped]]:
+    """The new keys' columns, run by run while they fit, and the runs skipped as theirs do not."""
+    known = {key for key, _ in stored}
+    kinds: list[Kind | None] = [kind for _, kind in stored]
+    kept: dict[str, Kind] = {}
+    reasons = {}
+    for position, (_, settings) in enumerate(tree.rows):
+        brings = [key for key in settings if key not in known and key not in kept]
+        if not brings:
+            continue
+        brought = {key: infer_column_kind(tree.tally.kinds[key]) for key in brings}
+        problem = _table_problem([*kinds, *kept.values(), *brought.values()], limits)
+        if problem:
+            reasons[position] = f"its {len(brings):,} new keys would widen the table too far: {problem}"
+        else:
+            kept.update(brought)
+    skipped = skip_runs(tree, reasons, on_error, "they would widen the table too far")
+    return list(kept.items()), skipped
 
 
 def _table_problem(kinds: Sequence[Kind | None], limits: BackendLimits) -> str | None:
