@@ -115,9 +115,7 @@ def yaml_alias_problem(root: Any) -> str | None:
             )
         on_path.add(id(node))
         stack.append((node, True))
-        stack.extend(
-            (child, False) for child in _yaml_children(node) if id(child) not in expanded
-        )
+        stack.extend((child, False) for child in _yaml_children(node) if id(child) not in expanded)
     written_out = expanded[id(root)]
     if written_out - len(expanded) > YAML_ALIAS_BOUND:
         return (

@@ -98,7 +98,9 @@ class SettingsRows:
         self.values = [self.values[index] for index in kept]
         old_sets, old_numbers = self.key_sets, [self.key_set_of[index] for index in kept]
         self.key_sets, self._numbers = [], {}  # only the key sets of rows left
-        renumbered = {number: self._number(old_sets[number]) for number in dict.fromkeys(old_numbers)}
+        renumbered = {
+            number: self._number(old_sets[number]) for number in dict.fromkeys(old_numbers)
+        }
         self.key_set_of = [renumbered[number] for number in old_numbers]
 
     def drop_keys(self, keys: Collection[str]) -> None:

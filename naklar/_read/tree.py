@@ -388,7 +388,9 @@ def _rename_reserved_keys(tally: KindTally, rows: SettingsRows, report: LoadRepo
         )
 
 
-def _rename_keys_that_are_not_text(tally: KindTally, rows: SettingsRows, report: LoadReport) -> None:
+def _rename_keys_that_are_not_text(
+    tally: KindTally, rows: SettingsRows, report: LoadReport
+) -> None:
     """A key holding a lone surrogate is stored under its escaped spelling, ``'\\ud800'``.
 
     No database driver, pandas or Arrow takes such a string as a name (it is no

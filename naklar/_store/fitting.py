@@ -126,7 +126,9 @@ def _new_columns_that_fit(
         brought = {key: infer_column_kind(tree.tally.kinds[key]) for key in brings}
         problem = _table_problem([*kinds, *kept.values(), *brought.values()], limits)
         if problem:
-            reasons[position] = f"its {len(brings):,} new keys would widen the table too far: {problem}"
+            reasons[position] = (
+                f"its {len(brings):,} new keys would widen the table too far: {problem}"
+            )
         else:
             kept.update(brought)
     skipped = skip_runs(tree, reasons, on_error, "they would widen the table too far")

@@ -40,7 +40,6 @@ from .._read.workers import read_files, start_read
 from .._table.model import assign_names, build_model
 from ..errors import NaklarWarning, NoSettingsFilesError
 from .bulk import insert_settings_rows
-from .fitting import fit_refresh
 from .catalog import (
     ColumnRecord,
     IndexedRun,
@@ -49,6 +48,7 @@ from .catalog import (
     ordered_kinds,
     specs_from_record,
 )
+from .fitting import fit_refresh
 from .transactions import write_transaction
 
 if TYPE_CHECKING:

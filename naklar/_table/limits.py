@@ -150,5 +150,8 @@ def mariadb_row_bytes(kinds: Iterable[Kind | None]) -> int:
     """
     kinds = list(kinds)
     null_bits = math.ceil((len(kinds) + 1) / 8)  # every column but naklar_id may be NULL
-    columns = sum(_MARIADB_BYTES.get(kind, _MARIADB_TEXT) for kind in kinds)  # type: ignore[arg-type]
+    columns = sum(
+        _MARIADB_BYTES.get(kind, _MARIADB_TEXT) if kind is not None else _MARIADB_TEXT
+        for kind in kinds
+    )
     return _MARIADB_FIXED + null_bits + columns

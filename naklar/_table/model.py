@@ -17,8 +17,8 @@ Column names (always quoted by SQLAlchemy, so ``select``, ``order``,
 * otherwise the name is the key with those characters replaced by ``_``, cut
   to fit, plus ``_`` and 8 hex digits of the key's SHA-1: ``'' -> key_da39a3ee``;
 * names that SQLite or MySQL would take for the same column (they ignore case;
-  MySQL also folds ``İ`` to ``i`` and weighs ``ß`` and ``ſ`` as ``s``) get a numbered suffix, ``LR -> LR_1``, and
-  the load warns naming them.
+  MySQL also folds ``İ`` to ``i`` and weighs ``ß`` and ``ſ`` as ``s``) get a
+  numbered suffix, ``LR -> LR_1``, and the load warns naming them.
 
 Attributes: a key that is a plain identifier (not a Python keyword, not
 starting with ``_``, not an attribute of the mapped class such as

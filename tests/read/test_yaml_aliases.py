@@ -20,7 +20,9 @@ LOOP = "x: &a [*a]\n"
 def bomb(levels: int) -> str:
     """Each level lists the previous one ten times: 10**levels strings from a few hundred bytes."""
     lines = ['l0: &l0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
-    lines += [f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 10)}]" for level in range(1, levels)]
+    lines += [
+        f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 10)}]" for level in range(1, levels)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -72,7 +74,10 @@ def test_load_yaml_alias_bomb_refused(tmp_path: Path) -> None:
     ("text", "expected"),
     [
         ("a: &v [1, 2]\nb: *v\n", {"a": [1, 2], "b": [1, 2]}),
-        ("base: &b {lr: 0.1}\nrun:\n  <<: *b\n  C: 1\n", {"base": {"lr": 0.1}, "run": {"lr": 0.1, "C": 1}}),
+        (
+            "base: &b {lr: 0.1}\nrun:\n  <<: *b\n  C: 1\n",
+            {"base": {"lr": 0.1}, "run": {"lr": 0.1, "C": 1}},
+        ),
         ("", None),
     ],
     ids=["alias", "merge_key", "empty"],

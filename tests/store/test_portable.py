@@ -69,7 +69,10 @@ def test_open_moved_tree_reroots_paths_and_refreshes(
     if how == "root":
         store = naklar.open(url, root=moved)
     else:
-        store = naklar.open(url, path_map={str(moved.parent.parent / "cluster"): str(moved.parent.parent / "laptop")})
+        store = naklar.open(
+            url,
+            path_map={str(moved.parent.parent / "cluster"): str(moved.parent.parent / "laptop")},
+        )
 
     assert store.root_dir == str(moved)
     assert store.select("model") == [(f"{moved}/{run}/model.pt",) for run in range(3)]
