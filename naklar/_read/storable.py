@@ -12,11 +12,14 @@ strings, at C speed; only a column with a problem is looked at value by value.
 
 from __future__ import annotations
 
+import functools
+import operator
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..errors import SettingsFileError, warn
+from .rows import SettingsRows
 from .tree import LoadedTree, OnError, Skipped
 from .values import Kind
 from .walk import natural_key
@@ -72,28 +75,49 @@ def skip_runs(
 def _unstorable_rows(tree: LoadedTree, refuses_nul: str | None) -> dict[int, str]:
     """Row position -> why it cannot be stored (the first problem found)."""
     problems: dict[int, str] = {}
-    for position, problem in _bad_texts(tree.rows.directories, refuses_nul):
+    directories = tree.rows.directories
+    for position, problem in _bad_texts(lambda: directories, refuses_nul):
         problems[position] = f"its directory name {problem}: rename the directory"
     text_keys = [key for key, seen in tree.tally.kinds.items() if Kind.STRING in seen]
-    for key, column in zip(text_keys, tree.rows.columns(text_keys), strict=True):
-        for position, problem in _bad_texts(column, refuses_nul):
+    for key, values in _text_columns(tree.rows, text_keys):
+        for position, problem in _bad_texts(values, refuses_nul):
             problems.setdefault(
                 position, f"the value of key {key!r} {problem}: fix it in the file or load_func="
             )
     return problems
 
 
-def _bad_texts(column: Sequence[Any], refuses_nul: str | None) -> Iterable[tuple[int, str]]:
-    """``(position, problem)`` for each string in ``column`` that cannot be stored."""
+Column = Callable[[], Iterable[Any]]
+
+
+def _text_columns(rows: SettingsRows, keys: list[str]) -> Iterator[tuple[str, Column]]:
+    """Each key with a function giving its values in row order.
+
+    A sweep's rows usually share one key set; then each column is read
+    straight from the value tuples, without transposing every column first.
+    """
+    if len(rows.key_sets) != 1:
+        for key, column in zip(keys, rows.columns(keys), strict=True):
+            yield key, functools.partial(iter, column)
+        return
+    positions = {key: index for index, key in enumerate(rows.key_sets[0])}
+    for key in keys:
+        if key in positions:
+            getter = operator.itemgetter(positions[key])
+            yield key, functools.partial(map, getter, rows.values)
+
+
+def _bad_texts(values: Column, refuses_nul: str | None) -> list[tuple[int, str]]:
+    """``(position, problem)`` for each string among ``values()`` that cannot be stored."""
     try:
-        joined = "".join(filter(None, column))
+        joined = "".join(values())  # one C-speed check while the column is all text
     except TypeError:  # not only strings
-        joined = "".join(value for value in column if isinstance(value, str))
+        joined = "".join(value for value in values() if isinstance(value, str))
     if text_problem(joined, refuses_nul) is None:
         return []
     return [
         (position, problem)
-        for position, value in enumerate(column)
+        for position, value in enumerate(values())
         if isinstance(value, str) and (problem := text_problem(value, refuses_nul)) is not None
     ]
 
