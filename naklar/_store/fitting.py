@@ -10,7 +10,7 @@ store as it was, so that the next refresh works.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 
 from .._read.storable import skip_runs, skip_unstorable_runs
 from .._read.tree import LoadedTree, OnError, Skipped
@@ -118,19 +118,26 @@ def _new_columns_that_fit(
     known = {key for key, _ in stored}
     kinds: list[Kind | None] = [kind for _, kind in stored]
     kept: dict[str, Kind] = {}
-    reasons = {}
-    for position, (_, settings) in enumerate(tree.rows):
-        brings = [key for key in settings if key not in known and key not in kept]
+    refused: dict[int, str] = {}  # key set number -> why its runs are skipped
+    # key sets are numbered in the order their first run appears, and runs sharing
+    # one bring the same keys: deciding per key set is deciding run by run
+    for number, key_set in enumerate(tree.rows.key_sets):
+        brings = [key for key in key_set if key not in known and key not in kept]
         if not brings:
             continue
         brought = {key: infer_column_kind(tree.tally.kinds[key]) for key in brings}
         problem = _table_problem([*kinds, *kept.values(), *brought.values()], limits)
         if problem:
-            reasons[position] = (
+            refused[number] = (
                 f"its {len(brings):,} new keys would widen the table too far: {problem}"
             )
         else:
             kept.update(brought)
+    reasons = {
+        position: refused[number]
+        for position, number in enumerate(tree.rows.key_set_of)
+        if number in refused
+    }
     skipped = skip_runs(tree, reasons, on_error, "they would widen the table too far")
     return list(kept.items()), skipped
 
@@ -169,7 +176,3 @@ def _rows_over_limit(
         if size > limits.max_row_bytes:
             over[position] = size
     return over
-
-
-def _runs_with_keys(tree: LoadedTree, keys: set[str]) -> Iterable[int]:
-    return [position for position, (_, settings) in enumerate(tree.rows) if keys & settings.keys()]

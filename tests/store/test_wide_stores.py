@@ -144,3 +144,22 @@ def test_refresh_over_a_limit_skips_that_run_and_stays_refreshable(
     reopened = naklar.open(any_engine, table_name=table_name)
     assert reopened.select("a", "b") == [(0, None), (2, "new")]
     store.drop()
+
+
+def test_refresh_keeps_narrow_new_runs_beside_a_too_wide_one(
+    tmp_path: Path, any_engine: sa.Engine, table_name: str
+) -> None:
+    root = tmp_path / "results"
+    write_run(root, "0", {"a": 0})
+    store = load(any_engine, table_name, root)
+    write_run(root, "1", wide(max_columns(any_engine), True))
+    write_run(root, "2", {"a": 2, "b": "new"})
+
+    with pytest.warns(NaklarWarning, match="widen the table too far"):
+        report = store.refresh()
+
+    assert report.changes is not None
+    assert (report.changes.added, report.changes.skipped) == (1, 1)
+    assert [entry.path for entry in report.skipped] == [str(root / "1" / "conf.json")]
+    assert store.select("a", "b") == [(0, None), (2, "new")]
+    store.drop()
