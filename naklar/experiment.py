@@ -180,18 +180,27 @@ def initialise(
 
 @gc_paused()  # the first store of a process imports SQLAlchemy
 def open(  # noqa: A001 (the module API's counterpart of naklar.open)
-    url: str | sa.Engine, *, table_name: str = "experiment", decorators: Any = None
+    url: str | sa.Engine,
+    *,
+    table_name: str = "experiment",
+    decorators: Any = None,
+    root: str | os.PathLike[str] | None = None,
+    path_map: Mapping[str, str] | None = None,
 ) -> Store:
     """Make a persistent store the default one, without scanning its tree.
 
     ``experiment.open('sqlite:///sweep.db')`` then ``select(...)`` works in a new
     Python session after ``connect('sqlite:///sweep.db')`` and ``initialise(...)``
-    in an earlier one. Decorators are not stored: pass them again.
+    in an earlier one. Decorators are not stored: pass them again. ``root=`` or
+    ``path_map=`` move a store whose tree lives elsewhere now (see
+    :meth:`naklar.Store.open`).
     """
     from ._store.store import Store
 
     global _store
-    _store = Store.open(url, table_name=table_name, decorators=decorators)
+    _store = Store.open(
+        url, table_name=table_name, decorators=decorators, root=root, path_map=path_map
+    )
     return _store
 
 
