@@ -83,9 +83,11 @@ class NaklarAccessor:
         """
         from .filters import keyword_conditions, split_arguments
         from .masks import frame_mask
+        from .resolving import resolve_condition
 
         _, conditions = split_arguments(arguments)
         conditions += keyword_conditions(filters, self._keys(), self._column_for)
+        conditions = [resolve_condition(condition) for condition in conditions]
         return pd.Series(frame_mask(self._frame, conditions), index=self._frame.index)
 
     def translate_path(self, column: str, ptrn: str, replace: str) -> pd.DataFrame:

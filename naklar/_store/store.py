@@ -363,7 +363,9 @@ class Store:
         """
         model = self.E
         assert self.table is not None
-        selection = parse_selection(model, self.table, arguments, filters)
+        selection = parse_selection(
+            model, self.table, arguments, filters, self.engine.dialect.name
+        )
         specs = selection.columns
         if as_frame or dtype_backend is not None:
             all_specs = list(model._naklar_columns.values())

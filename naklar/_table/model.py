@@ -57,6 +57,7 @@ __all__ = [
     "column_spec",
     "parse_decorators",
     "closest_names",
+    "column_key",
 ]
 
 #: ``Column.info`` entry naming the settings key a column stores (its name may differ).
@@ -123,6 +124,16 @@ class Experiment:
             return cls._naklar_columns[key]
         except KeyError:
             raise UnknownColumnError(unknown_column_message(key, cls._naklar_columns)) from None
+
+
+def column_key(column: Any) -> str:
+    """The settings key a column stands for: ``E.f1`` -> ``'f1'``.
+
+    Columns of a store's table record their key in ``Column.info`` (a key may
+    be stored under a suffixed column name); other columns are their name.
+    """
+    info = getattr(column, "info", None) or {}
+    return str(info.get(KEY_INFO, getattr(column, "name", column)))
 
 
 def unknown_column_message(key: Any, known: Mapping[str, Any] | list[str]) -> str:
