@@ -19,7 +19,9 @@ and, against a store's table (:func:`resolve_for_table`):
   that store NaN as NULL (SQLite, MariaDB);
 * on MySQL and MariaDB, which bind ``±inf`` as NULL, a comparison with an infinite
   bound is rewritten to the finite comparison that selects the same rows (their
-  tables hold no infinities: they store them as NULL).
+  tables hold no infinities: they store them as NULL); and text columns are
+  compared as bytes, since their collations ignore trailing spaces
+  (``'a' = 'a '``), which Python and the other backends do not.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class _Resolver:
         self.specs = specs or {}
         self.nan_is_value = dialect == "postgresql"
         self.inf_is_null = dialect in MYSQL_DIALECTS
+        self.text_pads = dialect in MYSQL_DIALECTS
 
     def resolve(self, condition: Any) -> Any:
         return replacement_traverse(condition, {}, self.replace)
@@ -110,8 +113,13 @@ class _Resolver:
         current = column
         if column.table is not self.table and column.table.name == self.table.name:
             current = self.current_column(column)
-        if self.nan_is_value and current.table is self.table and isinstance(current.type, sa.Float):
-            return sa.func.nullif(current, sa.literal(math.nan, current.type))
+        if current.table is self.table:
+            if self.nan_is_value and isinstance(current.type, sa.Float):
+                nan = sa.literal(math.nan, current.type)
+                return sa.type_coerce(sa.func.nullif(current, nan), current.type)
+            if self.text_pads and isinstance(current.type, sa.String):
+                # compared as bytes: no padding, code-point order, case kept
+                return sa.type_coerce(sa.cast(current, sa.LargeBinary), current.type)
         return current if current is not column else None
 
     def current_column(self, column: sa.Column[Any]) -> sa.Column[Any]:
@@ -132,11 +140,8 @@ class _Resolver:
         """The comparison with an infinite bound as finite SQL selecting the same rows."""
         left, op = self.resolve(node.left), node.operator
         if op in (operators.between_op, operators.not_between_op):
-            low, high = (_bind_of(bound) for bound in node.right.clauses)  # type: ignore[attr-defined]
-            both = sa.and_(
-                _finite(left, operators.ge, _value(low, node.right.clauses[0])),  # type: ignore[attr-defined]
-                _finite(left, operators.le, _value(high, node.right.clauses[1])),  # type: ignore[attr-defined]
-            )
+            low, high = (_value(bound) for bound in _operands(node.right))
+            both = sa.and_(_finite(left, operators.ge, low), _finite(left, operators.le, high))
             return both if op is operators.between_op else sa.not_(both)
         bind = _bind_of(node.right)
         assert bind is not None
@@ -161,17 +166,14 @@ def _finite(left: Any, op: Any, value: Any) -> Any:
     return left >= -_LARGEST if op in above else left < -_LARGEST
 
 
-def _value(bind: sa.BindParameter[Any] | None, node: Any) -> Any:
-    return bind.effective_value if bind is not None else node
+def _value(node: Any) -> Any:
+    """A bound's value, or the bound itself when it is an expression."""
+    bind = _bind_of(node)
+    return plain_value(bind.effective_value) if bind is not None else node
 
 
 def _holds_infinity(node: sa.BinaryExpression[Any]) -> bool:
-    right = node.right
-    if isinstance(right, sa.sql.elements.ClauseList | sa.sql.elements.Tuple):
-        binds = [_bind_of(clause) for clause in right.clauses]
-    else:
-        binds = [_bind_of(right)]
-    for bind in binds:
+    for bind in map(_bind_of, _operands(node.right)):
         if bind is None:
             continue
         value = bind.effective_value
@@ -179,6 +181,11 @@ def _holds_infinity(node: sa.BinaryExpression[Any]) -> bool:
         if any(_is_infinite(plain_value(item)) for item in values):
             return True
     return False
+
+
+def _operands(right: Any) -> list[Any]:
+    """The right side of a comparison, or BETWEEN's two bounds."""
+    return list(right.clauses) if hasattr(right, "clauses") else [right]
 
 
 def _is_infinite(value: Any) -> bool:
@@ -214,9 +221,7 @@ def _check_ordered_text(node: sa.BinaryExpression[Any]) -> None:
     left = node.left
     if not isinstance(getattr(left, "type", None), sa.String):
         return
-    right = node.right
-    clauses = right.clauses if hasattr(right, "clauses") else [right]
-    for clause in clauses:
+    for clause in _operands(node.right):
         bind = _bind_of(clause)
         value = plain_value(bind.effective_value) if bind is not None else None
         if isinstance(value, int | float) and not isinstance(value, bool):
