@@ -59,8 +59,12 @@ class UnsupportedValueError(NaklarError, TypeError):
     """A settings value cannot be stored in a column (e.g. a numpy array)."""
 
 
-class UnknownColumnError(NaklarError, KeyError):
-    """A name used as a column or filter is not a column of the table."""
+class UnknownColumnError(NaklarError, KeyError, AttributeError):
+    """A name used as a column or filter is not a column of the table.
+
+    A ``KeyError`` for ``E['key']`` and ``select('key')``, an ``AttributeError``
+    for ``E.key``, so ``getattr(E, name, default)`` and ``hasattr`` work.
+    """
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""

@@ -10,7 +10,8 @@ sits over figures::
 
 ``experiment.E`` (the mapped class), ``experiment._engine`` (the SQLAlchemy
 engine) and ``experiment.report`` (what the last load did) always refer to the
-current default store.
+current default store; ``E = experiment.E`` taken once stands for the current
+table after the load cell runs again.
 """
 
 from __future__ import annotations
@@ -195,13 +196,57 @@ def frame(*arguments: Any, **filters: Any) -> pd.DataFrame:
     return store().frame(*arguments, **filters)
 
 
+class _CurrentModelType(type):
+    """``experiment.E``: stands for the current default store's ``E`` at each use.
+
+    ``E = experiment.E`` taken before the load cell runs again keeps working:
+    ``E.f1`` is the current table's column, ``isinstance(run, E)``, ``E == type(run)``
+    and ``sqlalchemy.select(E)`` mean the current mapped class.
+    """
+
+    def __getattr__(cls, name: str) -> Any:
+        return getattr(store().E, name)
+
+    def __getitem__(cls, key: str) -> Any:
+        return store().E[key]
+
+    def __call__(cls, *arguments: Any, **keywords: Any) -> Any:
+        return store().E(*arguments, **keywords)
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, store().E)
+
+    def __eq__(cls, other: object) -> bool:
+        return other is cls or (_store is not None and _store._model is other)
+
+    def __hash__(cls) -> int:
+        return id(cls)
+
+    def __repr__(cls) -> str:
+        return f"<naklar.experiment.E: the current table's {store().E!r}>"
+
+    def __clause_element__(cls) -> Any:
+        import sqlalchemy as sa
+
+        return sa.inspect(store().E).__clause_element__()
+
+
+#: Named as the mapped classes are: ``E.__name__`` is ``'Exp'`` either way.
+_CurrentE = _CurrentModelType("Exp", (), {"__doc__": _CurrentModelType.__doc__})
+
+
 _CURRENT = {
-    "E": lambda: store().E,
+    "E": lambda: _current_e(),
     "_engine": lambda: store().engine,
     "report": lambda: store().report,
     "skipped": lambda: _skipped(),
     "table": lambda: store().table,
 }
+
+
+def _current_e() -> type:
+    store().E  # noqa: B018 (before anything is loaded, E raises NotInitialisedError)
+    return _CurrentE
 
 
 def _skipped() -> list[Any]:

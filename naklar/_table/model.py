@@ -94,7 +94,19 @@ def column_spec(
     return ColumnSpec(key, name, attribute, sql_type(kind), decorator)
 
 
-class Experiment:
+class _ExperimentType(type):
+    """``E.f11`` names the close columns instead of a bare ``AttributeError``."""
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("_"):  # Python's and SQLAlchemy's own probes: answered quickly
+            raise AttributeError(name)
+        columns: Mapping[str, ColumnSpec] = cls._naklar_columns  # type: ignore[attr-defined]
+        if name in columns:  # a key whose attribute has another name
+            return getattr(cls, columns[name].attribute)
+        raise UnknownColumnError(f"E.{name}: {unknown_column_message(name, columns)}")
+
+
+class Experiment(metaclass=_ExperimentType):
     """Base of the mapped class ``E``: one object per run.
 
     Objects read like the settings dicts they came from: ``repr`` shows the
