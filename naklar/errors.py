@@ -6,6 +6,7 @@
     ├── NotInitialisedError      select() before initialise()/load()
     ├── SettingsFileError        a settings file could not be read or is not a dict
     ├── NoSettingsFilesError     the root holds no settings file (or does not exist)
+    ├── NothingLoadedError       settings files were found, but none became a row
     ├── UnsupportedValueError    a value maps onto no column type (e.g. a numpy array)
     ├── UnknownColumnError       a filter or column name that is not a column
     └── FilterError              a filter naklar cannot evaluate where it was asked to
@@ -19,12 +20,14 @@ import contextlib
 import os
 import sys
 import warnings
+from typing import Any
 
 __all__ = [
     "NaklarError",
     "NotInitialisedError",
     "SettingsFileError",
     "NoSettingsFilesError",
+    "NothingLoadedError",
     "UnsupportedValueError",
     "UnknownColumnError",
     "FilterError",
@@ -53,6 +56,18 @@ class SettingsFileError(NaklarError):
 
 class NoSettingsFilesError(NaklarError, FileNotFoundError):
     """The root directory does not exist or holds no settings file."""
+
+
+class NothingLoadedError(NaklarError):
+    """Settings files were found but none could be read: the load would be an empty table.
+
+    ``report`` is the load report (:class:`naklar.LoadReport`) listing every file
+    with its reason.
+    """
+
+    def __init__(self, message: str, report: Any) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class UnsupportedValueError(NaklarError, TypeError):

@@ -16,6 +16,8 @@ table after the load cell runs again.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
@@ -137,7 +139,7 @@ def initialise(
         Files found, loaded and skipped (with reasons), keys left out.
     """
     if engine_kwargs:
-        connect(**engine_kwargs)
+        _connect_with_engine_keywords(engine_kwargs)
     options = LoadOptions(
         dict_file,
         load_func,
@@ -154,6 +156,42 @@ def initialise(
         _, report = load_into_new_store(store, root_dir, options, autoload=autoload)
         return report
     return _store.load_with(root_dir, options, autoload=autoload)
+
+
+#: initialise's own parameters, which a misspelt keyword most likely meant.
+_LOAD_PARAMETERS = ("autoload", *(field.name for field in dataclasses.fields(LoadOptions)))
+
+
+def _connect_with_engine_keywords(engine_kwargs: Mapping[str, Any]) -> None:
+    """:func:`connect` with initialise's other keywords, or a TypeError for a misspelt option.
+
+    A keyword close to one of initialise's own parameters (``dict_fil``) is a
+    typo, not an engine option; so is one ``create_engine`` rejects.
+    """
+    for keyword in engine_kwargs:
+        close = difflib.get_close_matches(keyword, _LOAD_PARAMETERS, n=1, cutoff=0.75)
+        if close:
+            raise TypeError(
+                f"initialise() got an unexpected keyword argument {keyword!r}; did you mean "
+                f"{close[0]!r}?"
+            )
+    import sqlalchemy as sa
+
+    try:
+        connect(**engine_kwargs)
+    except (TypeError, sa.exc.ArgumentError) as error:
+        close = [
+            match
+            for keyword in engine_kwargs
+            for match in difflib.get_close_matches(keyword, _LOAD_PARAMETERS, n=1)
+        ]
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise TypeError(
+            f"initialise() passes the keywords it does not take itself "
+            f"({', '.join(map(repr, engine_kwargs))}) to sqlalchemy.create_engine, which "
+            f"refused them: {str(error).rstrip('.')}.{hint} initialise() takes {', '.join(_LOAD_PARAMETERS)}"
+            f" and create_engine's arguments (url=, echo=, ...)"
+        ) from error
 
 
 @gc_paused()  # the first store of a process imports SQLAlchemy

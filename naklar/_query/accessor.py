@@ -25,13 +25,14 @@ store's ``E`` find their columns by key (``E['learning rate']`` finds the column
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..decorator import translate_path as translate_one_path
-from ..errors import UnknownColumnError, warn
+from ..errors import NaklarWarning, UnknownColumnError, warn
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -101,13 +102,15 @@ class NaklarAccessor:
         """
         series = self._frame[self._key(column)]
         originals = series.dropna().unique()
-        with warnings.catch_warnings(record=True) as missing:
-            warnings.simplefilter("always")
+        with warnings.catch_warnings():  # one warning for the column, below
+            warnings.simplefilter("ignore", NaklarWarning)
             translated = {path: translate_one_path(None, path, ptrn, replace) for path in originals}
+        missing = [path for path in translated.values() if not os.path.exists(path)]
         if missing:
+            shown = ", ".join(map(repr, missing[:3])) + (", ..." if len(missing) > 3 else "")
             warn(
-                f"{len(missing)} translated paths in {column!r} do not exist, e.g. "
-                f"{missing[0].message}"
+                f"{len(missing)} of {len(translated)} translated paths in {column!r} do not "
+                f"exist: {shown}; check ptrn={ptrn!r} and replace={replace!r}"
             )
         result = self._frame.copy()
         result[column] = series.map(translated).astype(series.dtype)
