@@ -105,7 +105,22 @@ class _Resolver:
             _check_ordered_text(node)
         if self.inf_is_null and _holds_infinity(node):
             return self.finite_comparison(node)
+        if op in (operators.in_op, operators.not_in_op) and right is not None:
+            return self.membership(node, right)
         return None
+
+    def membership(self, node: sa.BinaryExpression[Any], right: sa.BindParameter[Any]) -> Any:
+        """``IN`` with plain values bound as the column's type.
+
+        SQLAlchemy types a list by its first value when that is a float (``[nan, 'a']``
+        would bind ``'a'`` as a float).
+        """
+        if right.callable is not None or not right.expanding:
+            return None
+        left = self.resolve(node.left)
+        values = plain_list(right.effective_value or [])
+        bound = sa.bindparam(None, values, expanding=True, type_=left.type)
+        return left.in_(bound) if node.operator is operators.in_op else left.not_in(bound)
 
     def column(self, column: sa.Column[Any]) -> Any:
         if self.table is None or not isinstance(column.table, sa.Table):
