@@ -6,7 +6,7 @@ sits over figures::
     from naklar import experiment
     experiment.initialise('./results/', dict_file='conf.json')
     experiment.select('path', C=[1, 2])
-    experiment.select('i', experiment.E.f1 > 0.82)
+    experiment.select('i', experiment.E.f1 > 0.81)
 
 ``experiment.E`` (the mapped class), ``experiment._engine`` (the SQLAlchemy
 engine) and ``experiment.report`` (what the last load did) always refer to the
