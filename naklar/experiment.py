@@ -186,11 +186,12 @@ def _connect_with_engine_keywords(engine_kwargs: Mapping[str, Any]) -> None:
             for match in difflib.get_close_matches(keyword, _LOAD_PARAMETERS, n=1)
         ]
         hint = f" Did you mean {close[0]!r}?" if close else ""
+        refused = str(error).rstrip(".")
         raise TypeError(
             f"initialise() passes the keywords it does not take itself "
             f"({', '.join(map(repr, engine_kwargs))}) to sqlalchemy.create_engine, which "
-            f"refused them: {str(error).rstrip('.')}.{hint} initialise() takes {', '.join(_LOAD_PARAMETERS)}"
-            f" and create_engine's arguments (url=, echo=, ...)"
+            f"refused them: {refused}.{hint} initialise() takes "
+            f"{', '.join(_LOAD_PARAMETERS)} and create_engine's arguments (url=, echo=, ...)"
         ) from error
 
 
@@ -246,7 +247,7 @@ class _CurrentModelType(type):
         return getattr(store().E, name)
 
     def __getitem__(cls, key: str) -> Any:
-        return store().E[key]
+        return store().E[key]  # type: ignore[index]
 
     def __call__(cls, *arguments: Any, **keywords: Any) -> Any:
         return store().E(*arguments, **keywords)

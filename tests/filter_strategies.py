@@ -41,8 +41,7 @@ def held(value: Any) -> st.SearchStrategy[Any]:
 #: Filter values: each domain's values in every form a user may hold them; NaN
 #: comes as one of the missing markers (a lookup like ``b__gt=nan`` is an error).
 DOMAINS: dict[str, st.SearchStrategy[Any]] = {
-    key: values.filter(lambda value: value == value).flatmap(held)
-    for key, values in STORED.items()
+    key: values.filter(lambda value: value == value).flatmap(held) for key, values in STORED.items()
 }
 #: Every way to say "missing" in a filter: each means IS NULL.
 MISSING = st.sampled_from([None, pd.NA, math.nan, np.float64("nan")])
@@ -80,7 +79,10 @@ def leaf(key: str) -> st.SearchStrategy[tuple[Any, ...]]:
     value = DOMAINS[key]
     leaves = [
         st.tuples(
-            st.just("cmp"), st.just(key), st.sampled_from(comparisons(key)), st.one_of(value, MISSING_BOUND)
+            st.just("cmp"),
+            st.just(key),
+            st.sampled_from(comparisons(key)),
+            st.one_of(value, MISSING_BOUND),
         ),
         st.tuples(st.just("in"), st.just(key), st.lists(st.one_of(value, MISSING), max_size=3)),
         st.tuples(st.just("between"), st.just(key), value, value),
@@ -164,6 +166,8 @@ def typed_keys(runs: list[dict[str, Any]]) -> list[str]:
 
 def _typed(value: Any) -> bool:
     # NaN alone types no column: SQLite and MariaDB store it as NULL
-    return value is not None and value is not ABSENT and not (
-        isinstance(value, float) and math.isnan(value)
+    return (
+        value is not None
+        and value is not ABSENT
+        and not (isinstance(value, float) and math.isnan(value))
     )

@@ -105,7 +105,7 @@ class NaklarAccessor:
         with warnings.catch_warnings():  # one warning for the column, below
             warnings.simplefilter("ignore", NaklarWarning)
             translated = {path: translate_one_path(None, path, ptrn, replace) for path in originals}
-        missing = [path for path in translated.values() if not os.path.exists(path)]
+        missing = [path for path in translated.values() if path and not os.path.exists(path)]
         if missing:
             shown = ", ".join(map(repr, missing[:3])) + (", ..." if len(missing) > 3 else "")
             warn(

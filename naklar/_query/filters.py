@@ -269,9 +269,7 @@ def _check_ordered_text(
 ) -> None:
     """Refuse ordering a text column by numbers: SQL would compare them as text."""
     numbers = [
-        value
-        for value in values
-        if isinstance(value, (int, float)) and not isinstance(value, bool)
+        value for value in values if isinstance(value, (int, float)) and not isinstance(value, bool)
     ]
     if numbers and isinstance(column.type, sa.String):
         raise FilterError(

@@ -85,9 +85,10 @@ class _Resolver:
         self.text_pads = dialect in MYSQL_DIALECTS
 
     def resolve(self, condition: Any) -> Any:
-        return replacement_traverse(condition, {}, self.replace)
+        options: dict[str, Any] = {}
+        return replacement_traverse(condition, options, self.replace)
 
-    def replace(self, node: Any) -> Any:
+    def replace(self, node: Any, **keywords: Any) -> Any:
         if isinstance(node, sa.BindParameter):
             return _plain_bind(node)
         if isinstance(node, sa.BinaryExpression):
@@ -192,8 +193,8 @@ def _holds_infinity(node: sa.BinaryExpression[Any]) -> bool:
         if bind is None:
             continue
         value = bind.effective_value
-        values = value if is_collection(value) else [value]
-        if any(_is_infinite(plain_value(item)) for item in values):
+        values = plain_list(value) if is_collection(value) else [plain_value(value)]
+        if any(map(_is_infinite, values)):
             return True
     return False
 

@@ -100,7 +100,7 @@ class _ExperimentType(type):
     def __getattr__(cls, name: str) -> Any:
         if name.startswith("_"):  # Python's and SQLAlchemy's own probes: answered quickly
             raise AttributeError(name)
-        columns: Mapping[str, ColumnSpec] = cls._naklar_columns  # type: ignore[attr-defined]
+        columns: Mapping[str, ColumnSpec] = cls._naklar_columns
         if name in columns:  # a key whose attribute has another name
             return getattr(cls, columns[name].attribute)
         raise UnknownColumnError(f"E.{name}: {unknown_column_message(name, columns)}")

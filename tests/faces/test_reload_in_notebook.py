@@ -38,9 +38,7 @@ def test_expression_built_before_reload_selects_from_new_table(make_tree: Any) -
     assert store.frame(old_e.i).i.tolist() == [0, 1]
 
 
-def test_expression_on_key_the_reload_lost_names_the_change(
-    make_tree: Any, tmp_path: Path
-) -> None:
+def test_expression_on_key_the_reload_lost_names_the_change(make_tree: Any, tmp_path: Path) -> None:
     root = make_tree(RUNS, fmt="json")
     store = naklar.load(root, dict_file="conf.json")
     old_e = store.E

@@ -140,7 +140,9 @@ def test_restrict_keys_no_file_has_are_warned_about_by_name(tmp_path: Path) -> N
     root = tmp_path / "results"
     (root / "0").mkdir(parents=True)
     (root / "0" / "conf.json").write_text(json.dumps({"kernel": "rbf", "C": 1.0}))
-    with pytest.warns(NaklarWarning, match=r"no settings file has: 'kernal'\. Check their spelling") as record:
+    with pytest.warns(
+        NaklarWarning, match=r"no settings file has: 'kernal'\. Check their spelling"
+    ) as record:
         store = naklar.load(root, dict_file="conf.json", restrict_keys=["kernal", "C"])
     assert "'C'" not in str(record[0].message)
     assert store.columns == ["naklar_dir", "C"]
