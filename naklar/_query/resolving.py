@@ -88,13 +88,13 @@ class _Resolver:
         options: dict[str, Any] = {}
         return replacement_traverse(condition, options, self.replace)
 
-    def replace(self, node: Any, **keywords: Any) -> Any:
-        if isinstance(node, sa.BindParameter):
-            return _plain_bind(node)
-        if isinstance(node, sa.BinaryExpression):
-            return self.binary(node)
-        if isinstance(node, sa.Column):
-            return self.column(node)
+    def replace(self, element: Any, **keywords: Any) -> Any:
+        if isinstance(element, sa.BindParameter):
+            return _plain_bind(element)
+        if isinstance(element, sa.BinaryExpression):
+            return self.binary(element)
+        if isinstance(element, sa.Column):
+            return self.column(element)
         return None
 
     def binary(self, node: sa.BinaryExpression[Any]) -> Any:
