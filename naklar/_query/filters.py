@@ -3,7 +3,9 @@
 * positional column names (``'f1'``) or attributes (``E.f1``) choose columns;
 * positional SQLAlchemy expressions (``E.f1 > 0.82``) are ANDed;
 * keyword filters: a scalar means ``==`` (a string is one value), a list, tuple,
-  set or range means ``IN``, ``None`` means ``IS NULL``;
+  set, range, numpy array or pandas Series/Index means ``IN``, ``None`` (or any
+  missing marker: ``pd.NA``, ``pd.NaT``, NaN) means ``IS NULL``; values may be
+  numpy or pandas scalars (:mod:`naklar._query.filter_values`);
 * keyword lookups, Django style: ``f1__gt=0.82``, ``C__between=(1, 2)``,
   ``kernel__ne='linear'``, ``path__startswith='results/1'``,
   ``gamma__isnull=True``; see :data:`LOOKUPS`.

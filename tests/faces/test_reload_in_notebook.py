@@ -25,6 +25,7 @@ def test_old_e_selects_after_the_load_cell_runs_again(make_tree: Any) -> None:
     assert [row.i for row in experiment.select("i", E.f1 > 0.8)] == [1]
     assert [row.i for row in experiment.select("i", condition)] == [1]
     assert experiment.frame(E.C == 1).i.tolist() == [0]
+    assert experiment.frame().naklar.select(condition).i.tolist() == [1]
 
 
 def test_expression_built_before_reload_selects_from_new_table(make_tree: Any) -> None:
