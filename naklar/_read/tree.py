@@ -111,6 +111,9 @@ class LoadReport:
     inserted: bool = True
     #: Set by a refresh: what it added, updated, removed and skipped.
     changes: RefreshCounts | None = None
+    #: Metric columns the reading found (a tool's metrics files); the store
+    #: records them with the ``metrics`` load option.
+    metrics: set[str] = field(default_factory=set)
 
     def __str__(self) -> str:
         lines = [
@@ -158,6 +161,8 @@ class LoadOptions:
     include_hidden: bool = False
     workers: int | None = None
     progress: bool | None = None
+    #: Metric columns (results, not settings): names or shell-style patterns.
+    metrics: Collection[str] | None = None
 
     @classmethod
     def from_keywords(cls, keywords: Mapping[str, Any], caller: str) -> LoadOptions:
