@@ -457,7 +457,7 @@ class Store:
         """
         model = self.E
         assert self.table is not None
-        selection = parse_selection(model, self.table, arguments, filters)
+        selection = parse_selection(model, self.table, arguments, filters, self.engine.dialect.name)
         specs = selection.columns
         if as_frame or dtype_backend is not None:
             all_specs = list(model._naklar_columns.values())
@@ -486,7 +486,7 @@ class Store:
 
     def _objects(self, conditions: list[sa.ColumnElement[bool]]) -> list[Experiment]:
         model = self.E
-        statement = sa.select(model).where(*conditions).order_by(model.naklar_id)  # type: ignore[attr-defined]
+        statement = sa.select(model).where(*conditions).order_by(model.naklar_id)
         with self.session() as session:
             return list(session.scalars(statement))
 
