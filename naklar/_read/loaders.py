@@ -9,9 +9,11 @@ trust with them, and prefer json or yaml for trees from others.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import pickle
+import tomllib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -23,6 +25,10 @@ __all__ = [
     "load_json",
     "load_joblib",
     "load_yaml",
+    "load_toml",
+    "load_json_lines",
+    "load_csv_last",
+    "last_json_line",
     "loader_for",
     "read_settings",
     "parser_for",
@@ -49,7 +55,109 @@ def load_json(path: str) -> Any:
 
 
 def _parse_json(handle: BinaryIO) -> Any:
-    return json.loads(handle.read())
+    text = handle.read()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        # A ``result.json`` of Ray Tune is JSON lines under a .json name.
+        if not error.msg.startswith("Extra data"):
+            raise
+        return _last_record(text.splitlines(), error)
+
+
+def _last_record(lines: list[bytes], error: Exception) -> Any:
+    """The last line of ``lines`` that parses; a half-written final line is passed over."""
+    for line in reversed(lines):
+        if line.strip():
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                continue
+    raise error
+
+
+#: Bytes read per step from the end of a JSON lines file.
+_TAIL_BLOCK = 1 << 16
+
+
+def last_json_line(path: str) -> Any:
+    """The last complete record of a JSON lines file, read from its end, or ``None`` if empty.
+
+    A sweep's ``result.json`` grows by one line per report: only its tail is
+    read, so the cost does not grow with the history. A final line that does not
+    parse (the run is writing it) is passed over for the one before.
+    """
+    with open(path, "rb") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        tail = b""
+        position = end
+        while position > 0:
+            step = min(_TAIL_BLOCK, position)
+            position -= step
+            handle.seek(position)
+            tail = handle.read(step) + tail
+            lines = tail.splitlines()
+            # the first line may be cut by the block edge unless the file starts there
+            complete = lines if position == 0 else lines[1:]
+            for line in reversed(complete):
+                if not line.strip():
+                    continue
+                try:
+                    return json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+    return None
+
+
+def load_json_lines(path: str) -> Any:
+    """The last complete record of a JSON lines file (``.jsonl``), read from its end."""
+    record = last_json_line(path)
+    if record is None:
+        raise SettingsFileError(path, "holds no complete JSON line yet")
+    return record
+
+
+def load_toml(path: str) -> Any:
+    """Parse ``path`` as TOML (standard library ``tomllib``)."""
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
+def load_csv_last(path: str) -> dict[str, Any]:
+    """The last non-empty value of each column of a metrics CSV file.
+
+    Loggers write one row per step and leave a column empty where that step
+    logged nothing (Lightning's ``metrics.csv``). Numbers become numbers.
+    """
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return {}
+        last: list[str] = [""] * len(header)
+        for row in reader:
+            for index, cell in enumerate(row[: len(header)]):
+                if cell != "":
+                    last[index] = cell
+    return {name: parse_number(cell) for name, cell in zip(header, last, strict=True) if cell != ""}
+
+
+def parse_number(text: str) -> Any:
+    """``'2'`` -> 2, ``'0.1'`` -> 0.1, ``'nan'`` -> nan; other text stays text.
+
+    >>> parse_number('2'), parse_number('0.10'), parse_number('sgd'), parse_number('1_0')
+    (2, 0.1, 'sgd', '1_0')
+    """
+    if "_" in text:  # int() and float() accept digit separators; a value does not mean them
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def load_yaml(path: str) -> Any:
@@ -60,8 +168,10 @@ def load_yaml(path: str) -> Any:
         raise NaklarError(
             f"{path}: reading YAML needs PyYAML; install it with pip install 'naklar[yaml]'"
         ) from error
+    # libyaml's C loader where PyYAML was built with it: the same documents, faster
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(path, "rb") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
 
 
 def load_joblib(path: str) -> dict[str, Any]:
@@ -106,14 +216,17 @@ _LOADERS_BY_EXTENSION: dict[str, Loader] = {
     ".joblib": load_joblib,
     ".yaml": load_yaml,
     ".yml": load_yaml,
+    ".toml": load_toml,
+    ".jsonl": load_json_lines,
+    ".csv": load_csv_last,
 }
 
 
 def loader_for(dict_file: str) -> Loader:
     """Pick the loader for a settings file name by its extension.
 
-    >>> loader_for('conf.json').__name__
-    'load_json'
+    >>> loader_for('conf.json').__name__, loader_for('.hydra/config.yaml').__name__
+    ('load_json', 'load_yaml')
     """
     extension = os.path.splitext(dict_file)[1].lower()
     try:

@@ -88,7 +88,7 @@ class StoreRecord:
     """Everything needed to rebuild a store's table and mapped class, and to refresh it."""
 
     root_dir: str
-    dict_file: str
+    dict_file: str | list[str]
     columns: list[ColumnRecord]
     next_id: int
     restrict_keys: list[str] | None = None
@@ -101,6 +101,8 @@ class StoreRecord:
     setter_keys: list[str] = field(default_factory=list)  # refresh needs their setters
     dropped_keys: dict[str, str] = field(default_factory=dict)
     renamed_keys: dict[str, str] = field(default_factory=dict)
+    source: str | None = None
+    flatten: bool = True
 
     def to_json(self) -> str:
         document = asdict(self)
@@ -140,7 +142,7 @@ class StoreRecord:
         """The record of a full load of ``root`` with ``options``, before any row has an id."""
         return cls(
             os.path.abspath(root),
-            options.dict_file,
+            _stored_dict_file(options.dict_file),
             columns,
             next_id=0,
             restrict_keys=_stored_keys(options.restrict_keys),
@@ -153,6 +155,8 @@ class StoreRecord:
             setter_keys=[key for key, decorator in decorators.items() if decorator.setter],
             dropped_keys=dict(report.dropped_keys),
             renamed_keys=dict(report.renamed_keys),
+            source=options.source,
+            flatten=options.flatten,
         )
 
     def describes_load(
@@ -165,7 +169,9 @@ class StoreRecord:
         """
         return (
             self.root_dir == os.path.abspath(root)
-            and self.dict_file == options.dict_file
+            and self.dict_file == _stored_dict_file(options.dict_file)
+            and self.source == options.source
+            and self.flatten == options.flatten
             and self.restrict_keys == _stored_keys(options.restrict_keys)
             and self.follow_symlinks == options.follow_symlinks
             and self.include_hidden == options.include_hidden
@@ -193,7 +199,13 @@ class StoreRecord:
             self.include_hidden,
             workers,
             progress,
+            source=self.source,
+            flatten=self.flatten,
         )
+
+
+def _stored_dict_file(dict_file: str | Sequence[str]) -> str | list[str]:
+    return dict_file if isinstance(dict_file, str) else list(dict_file)
 
 
 def _stored_keys(restrict_keys: Iterable[str] | None) -> list[str] | None:

@@ -23,6 +23,7 @@ from .._read.tree import (
     LoadReport,
     OnError,
     PendingLoad,
+    describe_target,
     start_loading,
     warn_about_lost_floats,
 )
@@ -326,7 +327,9 @@ class Store:
         self._catalog.index_deferred_runs(self.engine)
         with self.engine.connect() as connection:
             count = self._catalog.count_runs(connection)
-        self.report = LoadReport(root, record.dict_file, files_found=count, loaded=count)
+        self.report = LoadReport(
+            root, describe_target(record.dict_file, record.source), files_found=count, loaded=count
+        )
 
     # -- selecting ----------------------------------------------------------
 
