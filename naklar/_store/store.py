@@ -104,7 +104,7 @@ class Store:
         root_dir: str | os.PathLike[str],
         *,
         autoload: bool = True,
-        dict_file: str = "conf.pkl",
+        dict_file: str | Sequence[str] = "conf.pkl",
         load_func: Loader | None = None,
         decorators: Mapping[str, Any] | None = None,
         restrict_keys: Collection[str] | None = None,
@@ -114,6 +114,8 @@ class Store:
         include_hidden: bool = False,
         workers: int | None = None,
         progress: bool | None = None,
+        source: str | None = None,
+        flatten: bool = True,
     ) -> LoadReport:
         """Build the table from every ``dict_file`` under ``root_dir`` and load the rows.
 
@@ -137,6 +139,8 @@ class Store:
             include_hidden,
             workers,
             progress,
+            source,
+            flatten,
         )
         return self.load_with(root_dir, options, autoload=autoload)
 
@@ -274,6 +278,8 @@ class Store:
         decorators: Mapping[str, Any] | None = None,
         workers: int | None = None,
         progress: bool | None = None,
+        source: str | None = None,
+        flatten: bool = True,
     ) -> LoadReport:
         """Bring the table up to date with the tree: read only new and changed files.
 
