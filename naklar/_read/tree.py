@@ -15,7 +15,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..errors import NoSettingsFilesError, SettingsFileError, UnsupportedValueError, warn
+from ..errors import (
+    NaklarError,
+    NoSettingsFilesError,
+    SettingsFileError,
+    UnsupportedValueError,
+    warn,
+)
 from .chunks import (
     FileStamp,
     ReadOptions,
@@ -27,7 +33,7 @@ from .decorators import RESERVED_COLUMNS, parse_decorators
 from .layouts import RunLayout, files_layout
 from .loaders import Loader, loader_for
 from .rows import SettingsRows
-from .sources import layout_for_source
+from .sources import layout_for_source, recognise
 from .values import NON_FINITE_LOST_BY, Kind, KindTally
 from .walk import natural_key
 from .workers import StartedRead, start_read
@@ -210,6 +216,8 @@ def start_loading(
     check_mode("on_error", options.on_error)
     check_mode("on_unsupported", options.on_unsupported)
     _check_root(root_dir, described(options))
+    if options.source == "auto":  # the tool, for the report and the store's refresh
+        options = dataclasses.replace(options, source=recognise(root_dir))
     read_options = read_options_for(root_dir, options, record_dir_ctimes=record_dir_ctimes)
     started = start_read(
         read_options,
@@ -251,6 +259,11 @@ def layout_for(root_dir: str, options: LoadOptions) -> RunLayout | None:
     make a layout of those files.
     """
     if options.source is not None:
+        if options.load_func is not None:
+            raise NaklarError(
+                f"source={options.source!r} reads the tool's files itself; leave out "
+                "load_func=, or read the runs with dict_file= and load_func= instead"
+            )
         return layout_for_source(options.source, root_dir)
     dict_file = options.dict_file
     if (

@@ -185,7 +185,10 @@ class Store:
             self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
         )
         columns = [_column_record(spec, tree) for spec in specs]
-        record = StoreRecord.for_load(root, options, parsed_decorators, columns, tree.report)
+        # started.options: with source='auto' resolved to the tool it recognised
+        record = StoreRecord.for_load(
+            root, started.options, parsed_decorators, columns, tree.report
+        )
         ids = range(len(tree.rows))
         with write_transaction(self.engine, "load the tree") as connection:
             table.drop(connection, checkfirst=True)
