@@ -172,7 +172,7 @@ def test_source_columns_filter_with_double_underscores_in_store_and_frame() -> N
     frame = store.frame()
 
     from_store = sorted(store.select("run.id", model__name="cnn", metrics__loss__lt=0.3))
-    from_frame = sorted(frame.naklar.select("run.id", model__name="cnn", metrics__loss__lt=0.3))
+    from_frame = frame.naklar.select("run.id", model__name="cnn", metrics__loss__lt=0.3)
     assert [row[0] for row in from_store] == [4, 5]
     assert sorted(from_frame["run.id"]) == [4, 5]
 
