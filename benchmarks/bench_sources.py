@@ -19,7 +19,8 @@ and the in-process time of an unchanged ``refresh()`` against the hand loop's
 in-process time (what reading the tree again by hand costs).
 
 The hand loops: Hydra -- ``os.walk``, ``yaml.load`` with ``CSafeLoader`` where
-PyYAML has it, ``json.load``, ``pd.json_normalize`` and a boolean mask; Ray
+PyYAML has it, ``json.load``, ``pd.json_normalize`` and a boolean mask (and the
+same loop with the plain ``yaml.safe_load``, as ``safeload``); Ray
 Tune -- ``os.walk``, ``json.load`` of ``params.json``, every line of
 ``result.json`` parsed and the last kept, ``pd.json_normalize`` and a mask.
 """
@@ -157,11 +158,12 @@ def make_ray_tree(trials: int, reports: int) -> Path:
 # -- the contestants (each run in its own process) ----------------------------------
 
 
-def hand_hydra(root: str) -> Any:
+def hand_hydra(root: str, careful: bool = True) -> Any:
     import pandas as pd
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    # a careful user picks libyaml's loader; the plain yaml.safe_load is the pure-Python one
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if careful else yaml.SafeLoader
     runs = []
     for dirpath, _dirnames, filenames in os.walk(root):
         if os.path.basename(dirpath) != ".hydra" or "config.yaml" not in filenames:
@@ -216,8 +218,12 @@ def contestant(name: str, root: str) -> None:
 
     started = time.perf_counter()
     refresh_s = None
-    if name.startswith("hand_"):
-        frame = hand_hydra(root) if name == "hand_hydra" else hand_raytune(root)
+    if name == "hand_hydra":
+        frame = hand_hydra(root)
+    elif name == "safeload_hydra":
+        frame = hand_hydra(root, careful=False)
+    elif name == "hand_raytune":
+        frame = hand_raytune(root)
     else:
         store, frame = run_naklar(root, name.removeprefix("naklar_"))
         refresh_started = time.perf_counter()
@@ -238,6 +244,9 @@ def contestant(name: str, root: str) -> None:
 
 
 def measure(name: str, root: Path) -> dict[str, Any]:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     output = subprocess.run(
         [sys.executable, __file__, "--contestant", name, str(root)],
@@ -247,16 +256,21 @@ def measure(name: str, root: Path) -> dict[str, Any]:
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     ).stdout
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
     result["wall_s"] = wall
+    # CPU seconds of the process and its workers: steadier than wall time on a shared machine
+    result["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return result
 
 
 def scenario(name: str, root: Path, repeat: int) -> None:
     hand, ours = f"hand_{name}", f"naklar_{name}"
-    results: dict[str, list[dict[str, Any]]] = {hand: [], ours: []}
+    others = ["safeload_hydra"] if name == "hydra" else []
+    results: dict[str, list[dict[str, Any]]] = {hand: [], ours: [], **{o: [] for o in others}}
     for index in range(repeat):
-        order = [hand, ours] if index % 2 == 0 else [ours, hand]
+        order = [hand, ours, *others]
+        order = order[index % len(order) :] + order[: index % len(order)]
         for contestant_name in order:
             results[contestant_name].append(measure(contestant_name, root))
     rows = {r["rows"] for runs in results.values() for r in runs}
@@ -271,19 +285,27 @@ def scenario(name: str, root: Path, repeat: int) -> None:
         for ours_run, hand_run in zip(results[ours], results[hand], strict=True)
     )
     print(f"\n{name}: {root.name}, {rows.pop()} rows selected, {repeat} repeats")
-    print(f"  {'':8} {'wall s':>8} {'in-process s':>13} {'peak MiB':>9}")
-    for contestant_name in (hand, ours):
+    print(f"  {'':8} {'wall s':>8} {'cpu s':>7} {'in-process s':>13} {'peak MiB':>9}")
+    for contestant_name in (hand, *others, ours):
         print(
             f"  {contestant_name.split('_')[0]:8} {median(contestant_name, 'wall_s'):8.2f} "
-            f"{median(contestant_name, 'work_s'):13.2f} {median(contestant_name, 'maxrss_mib'):9.0f}"
+            f"{median(contestant_name, 'cpu_s'):7.2f} {median(contestant_name, 'work_s'):13.2f} "
+            f"{median(contestant_name, 'maxrss_mib'):9.0f}"
         )
     print(
         f"  naklar / hand: wall {median(ours, 'wall_s') / median(hand, 'wall_s'):.2f}x "
-        f"(paired {paired:.2f}x), peak memory "
+        f"(paired {paired:.2f}x), cpu {median(ours, 'cpu_s') / median(hand, 'cpu_s'):.2f}x, "
+        "peak memory "
         f"{median(ours, 'maxrss_mib') / median(hand, 'maxrss_mib'):.2f}x, unchanged refresh "
         f"{median(ours, 'refresh_s'):.2f} s = "
         f"{median(ours, 'refresh_s') / median(hand, 'work_s'):.2f}x the hand loop's in-process time"
     )
+    for other in others:
+        print(
+            f"  naklar / {other.split('_')[0]}: wall "
+            f"{median(ours, 'wall_s') / median(other, 'wall_s'):.2f}x, cpu "
+            f"{median(ours, 'cpu_s') / median(other, 'cpu_s'):.2f}x"
+        )
 
 
 def main() -> None:

@@ -30,34 +30,24 @@ def flatten_settings(settings: dict[str, Any], path: str) -> dict[str, Any]:
     else:  # nothing nested: the common flat file costs one pass
         return settings
     flat: dict[str, Any] = {}
-    spelled: dict[str, str] = {}
-    _spread(settings, "", (), flat, spelled, path)
+    _spread(settings, "", flat, path)
     return flat
 
 
-def _spread(
-    settings: dict[Any, Any],
-    prefix: str,
-    keys: tuple[str, ...],
-    flat: dict[str, Any],
-    spelled: dict[str, str],
-    path: str,
-) -> None:
+def _spread(settings: dict[Any, Any], prefix: str, flat: dict[str, Any], path: str) -> None:
     for key, value in settings.items():
-        text = key if isinstance(key, str) else str(key)
-        name = prefix + text
+        name = prefix + (key if key.__class__ is str else str(key))
         if isinstance(value, dict) and value:
-            _spread(value, name + ".", (*keys, text), flat, spelled, path)
-            continue
-        spelling = " -> ".join(repr(part) for part in (*keys, text))
-        if name in flat:
+            _spread(value, name + ".", flat, path)
+        elif name in flat:
             raise SettingsFileError(
                 path,
-                f"keys {spelled[name]} and {spelling} both flatten to the column {name!r}; "
-                "rename one in the file, or pass flatten=False to keep nested dicts as JSON text",
+                f"two keys flatten to the column {name!r} (a dotted key and a nested one, "
+                "or keys 1 and '1'); rename one in the file, or pass flatten=False to keep "
+                "nested dicts as JSON text",
             )
-        flat[name] = value
-        spelled[name] = spelling
+        else:
+            flat[name] = value
 
 
 def merge_settings(parts: list[tuple[str, dict[str, Any]]], path: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..errors import NaklarError, SettingsFileError
+from .plainyaml import parse_plain_yaml
 
 __all__ = [
     "Loader",
@@ -25,6 +26,7 @@ __all__ = [
     "load_json",
     "load_joblib",
     "load_yaml",
+    "load_config_yaml",
     "load_toml",
     "load_json_lines",
     "load_csv_last",
@@ -174,6 +176,23 @@ def load_yaml(path: str) -> Any:
         return yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
 
 
+def load_config_yaml(path: str) -> Any:
+    """Parse a YAML config as :func:`load_yaml` does, plain block YAML read without PyYAML's nodes.
+
+    Configs written by tools are plain block mappings: those are read line by
+    line with PyYAML's own scalar rules (:mod:`naklar._read.plainyaml`, several
+    times faster); any other document goes to :func:`load_yaml`.
+    """
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    plain = parse_plain_yaml(text) if text is not None else None
+    return plain if plain is not None else load_yaml(path)
+
+
 def load_joblib(path: str) -> dict[str, Any]:
     """Load a joblib dump memory-mapped, replacing every numpy array by a path.
 
@@ -214,8 +233,8 @@ _LOADERS_BY_EXTENSION: dict[str, Loader] = {
     ".json": load_json,
     ".jbl": load_joblib,
     ".joblib": load_joblib,
-    ".yaml": load_yaml,
-    ".yml": load_yaml,
+    ".yaml": load_config_yaml,
+    ".yml": load_config_yaml,
     ".toml": load_toml,
     ".jsonl": load_json_lines,
     ".csv": load_csv_last,
@@ -226,7 +245,7 @@ def loader_for(dict_file: str) -> Loader:
     """Pick the loader for a settings file name by its extension.
 
     >>> loader_for('conf.json').__name__, loader_for('.hydra/config.yaml').__name__
-    ('load_json', 'load_yaml')
+    ('load_json', 'load_config_yaml')
     """
     extension = os.path.splitext(dict_file)[1].lower()
     try:

@@ -23,7 +23,7 @@ from typing import Any
 
 from ...errors import SettingsFileError
 from ..layouts import missing_anchor
-from ..loaders import load_json, load_yaml, read_settings
+from ..loaders import load_config_yaml, load_json, read_settings
 
 __all__ = [
     "METRICS",
@@ -71,7 +71,7 @@ def read_yaml(path: str) -> dict[str, Any]:
 
 
 def _load_yaml_or_empty(path: str) -> Any:
-    loaded = load_yaml(path)
+    loaded = load_config_yaml(path)
     return {} if loaded is None else loaded
 
 

@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from ..layouts import RunLayout, RunParts
-from ..loaders import load_yaml
+from ..loaders import load_config_yaml
 from .common import (
     facts_part,
     found_near,
@@ -47,7 +47,7 @@ def read_run(run_dir: str) -> RunParts:
 def _overrides(path: str) -> list[Any] | None:
     """The job's overrides (``['model=mlp', 'optim.lr=0.1']``), if Hydra wrote them."""
     try:
-        overrides = load_yaml(path)
+        overrides = load_config_yaml(path)
     except OSError:
         return None
     return overrides if isinstance(overrides, list) else None
