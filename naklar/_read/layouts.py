@@ -93,6 +93,8 @@ def files_layout(dict_files: Sequence[str], load_func: Loader | None) -> RunLayo
     their extension.
     """
     names = _checked_names(dict_files)
+    if not names:
+        raise NaklarError("dict_file is an empty list; name at least the config file")
     extra = tuple(_checked_names(getattr(load_func, "extra_files", ())))
     loaders = [load_func or loader_for(names[0])] + [loader_for(name) for name in names[1:]]
     return RunLayout(
@@ -120,8 +122,6 @@ def _checked_names(dict_files: Sequence[str]) -> list[str]:
                 f"dict_file entry {name!r} leaves the run directory; name files inside it"
             )
         names.append(name)
-    if not names:
-        raise NaklarError("dict_file is an empty list; name at least the config file")
     return names
 
 
