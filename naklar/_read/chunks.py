@@ -198,7 +198,7 @@ def plan_units(options: ReadOptions) -> tuple[list[Unit], Discovery]:
     """
     planning = Discovery()
     units: list[Unit] = [(_TREE, options.root_dir)]
-    if options.follow_symlinks:
+    if options.follow_symlinks or (options.layout is not None and options.layout.list_runs):
         return units, planning
     for _ in range(_MAX_PLAN_DEPTH):
         if sum(kind == _TREE for kind, _ in units) >= _TARGET_SUBTREES:
@@ -251,11 +251,19 @@ def _split(directory: str, options: ReadOptions, planning: Discovery) -> list[Un
 def read_chunk(units: list[Unit], options: ReadOptions) -> ChunkRead:
     guided = _guided_walk(options)
     found = Discovery()  # one per chunk: most units are single run directories
+    listed = options.layout.list_runs if options.layout is not None else None
     for kind, path in units:
         if kind == _FILE:
             found.paths.append(path)
             if guided is not None:
                 found.stamps.append(stamp_file(path, options.prefix, None, options.target))
+        elif listed is not None:  # the runs are a database's rows: no walk
+            runs = listed(path)
+            found.paths += runs
+            if guided is not None:
+                found.stamps += [
+                    stamp_file(run, options.prefix, None, options.target) for run in runs
+                ]
         elif guided is not None:
             guided.walk(path, found)
         else:

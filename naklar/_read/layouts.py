@@ -54,6 +54,12 @@ class RunLayout:
         If set, only directories whose name matches are runs.
     enter_runs:
         Whether the walk looks for more runs inside a run directory.
+    list_runs:
+        For runs that are rows of a database, not folders: ``list_runs(root)``
+        gives their anchor paths instead of a walk.
+    version:
+        With ``list_runs``: ``version(run_dir)`` -> ``(size, mtime_ns)`` for the
+        run's stamp, in place of its files'.
     """
 
     anchor: str
@@ -63,6 +69,8 @@ class RunLayout:
     name: str
     run_name: re.Pattern[str] | None = None
     enter_runs: bool = True
+    list_runs: Callable[[str], list[str]] | None = None
+    version: Callable[[str], tuple[int, int]] | None = None
 
     @functools.cached_property
     def anchor_os(self) -> str:

@@ -118,6 +118,9 @@ def stamp_run(
     or being rewritten changes it). A missing anchor gives size -1, which a
     refresh always reads again, as a vanished file.
     """
+    if layout.version is not None:
+        size, mtime_ns = layout.version(run_directory(anchor_path, layout))
+        return FileStamp(_relative(anchor_path, prefix), size, mtime_ns, dir_ctime_ns)
     statuses = []
     for path in layout.files(run_directory(anchor_path, layout)):
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +247,52 @@ def test_refresh_sees_a_new_ray_trial_status_in_the_experiment_state(tmp_path: P
     store.refresh()
 
     assert sorted(store.frame()["run.status"]) == ["RUNNING"] + ["TERMINATED"] * 4
+
+
+# -- MLflow's SQLite backend -------------------------------------------------------
+
+
+def sqlite_runs() -> list[dict[str, Any]]:
+    runs = json.loads((FIXTURES / "mlflow.expected.json").read_text())["runs"]
+    return [run for run in runs if run.get("store") == "sqlite"]
+
+
+def test_mlflow_database_gives_every_run_with_its_params_and_final_metrics() -> None:
+    store = naklar.load(FIXTURES / "mlflow" / "sqlite", source="mlflow")
+    rows = {row["run.id"]: row for row in rows_by_directory(store).values()}
+
+    assert len(rows) == len(sqlite_runs()) == 5
+    for run in sqlite_runs():
+        row = rows[run["id"].split("#")[1]]
+        assert {key: row[key] for key in run["config_typed"]} == run["config_typed"]
+        metrics = {f"metrics.{name}": value for name, value in run["metrics"].items()}
+        assert {key: row.get(key) for key in metrics} == metrics
+        assert row["run.status"] == run["facts"]["status"]
+        assert row["naklar_dir"] == f"mlruns/1/{row['run.id']}"
+
+
+def test_mlflow_database_is_recognised_by_auto() -> None:
+    store = naklar.load(FIXTURES / "mlflow" / "sqlite", source="auto")
+
+    assert (store.report.dict_file, store.report.loaded) == ("source='mlflow'", 5)
+
+
+def test_refresh_sees_a_new_final_metric_in_the_mlflow_database(tmp_path: Path) -> None:
+    root = tmp_path / "sqlite"
+    shutil.copytree(FIXTURES / "mlflow" / "sqlite", root)
+    store = naklar.load(root, source="mlflow")
+    crashed = "edc4efb9cc89491fade5ecc5af7e31f8"
+    with sqlite3.connect(root / "mlflow.db") as connection:
+        connection.execute(
+            "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
+            "VALUES ('acc', 0.5, 1796617770999, 3, 0, ?)",
+            (crashed,),
+        )
+        connection.execute("UPDATE runs SET status = 'FINISHED' WHERE run_uuid = ?", (crashed,))
+    connection.close()
+
+    report = store.refresh()
+
+    assert report.changes is not None
+    assert (report.changes.updated, report.changes.unchanged) == (1, 4)
+    assert store.select("metrics.acc", "run.status", run__id=crashed)[0] == (0.5, "FINISHED")

@@ -23,7 +23,7 @@ from typing import Any
 
 from ...errors import SettingsFileError
 from ..layouts import missing_anchor
-from ..loaders import load_config_yaml, load_json, read_settings
+from ..loaders import load_config_yaml, load_json, parse_number, read_settings
 
 __all__ = [
     "METRICS",
@@ -32,6 +32,7 @@ __all__ = [
     "facts_part",
     "parse_json_text",
     "found_near",
+    "param_value",
     "require_config",
     "utc_from_seconds",
     "read_optional",
@@ -123,3 +124,17 @@ def found_near(root: str, test: Callable[[str, list[str]], bool], depth: int = 3
         for name in sorted(names)[:20]
         if not name.startswith(".") and os.path.isdir(os.path.join(root, name))
     )
+
+
+_BOOLEANS = {"True": True, "False": False, "true": True, "false": False}
+
+
+def param_value(text: str) -> Any:
+    """A param's text as the value it was logged as, where that is a number or a bool.
+
+    >>> param_value('2'), param_value('0.01'), param_value('True'), param_value('sgd')
+    (2, 0.01, True, 'sgd')
+    """
+    if text in _BOOLEANS:
+        return _BOOLEANS[text]
+    return parse_number(text)

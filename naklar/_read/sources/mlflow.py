@@ -16,34 +16,23 @@ from typing import Any
 
 from ...errors import SettingsFileError
 from ..layouts import RunLayout, RunParts
-from ..loaders import parse_number
+from . import mlflow_db
 from .common import (
     facts_part,
     found_near,
     metrics_part,
+    param_value,
     read_yaml,
     require_config,
     utc_from_seconds,
 )
 
-__all__ = ["layout", "recognises", "param_value", "STATUS_NAMES"]
+__all__ = ["layout", "recognises", "STATUS_NAMES"]
 
 META = "meta.yaml"
 FOLDERS = ("params", "metrics", "tags")
 #: MLflow's RunStatus enum, as meta.yaml stores it.
 STATUS_NAMES = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
-_BOOLEANS = {"True": True, "False": False, "true": True, "false": False}
-
-
-def param_value(text: str) -> Any:
-    """A param's text as the value it was logged as, where that is a number or a bool.
-
-    >>> param_value('2'), param_value('0.01'), param_value('True'), param_value('sgd')
-    (2, 0.01, True, 'sgd')
-    """
-    if text in _BOOLEANS:
-        return _BOOLEANS[text]
-    return parse_number(text)
 
 
 def read_run(run_dir: str) -> RunParts:
@@ -115,6 +104,9 @@ def run_files(run_dir: str) -> list[str]:
 
 
 def layout(root: str) -> RunLayout:
+    """The file store's runs, or the runs in ``root/mlflow.db`` when there is one."""
+    if mlflow_db.recognises(root):
+        return mlflow_db.layout(root)
     return RunLayout(
         anchor=META,
         markers=frozenset({META}),
@@ -127,8 +119,8 @@ def layout(root: str) -> RunLayout:
 
 
 def recognises(root: str) -> bool:
-    """An experiment folder (``meta.yaml`` with run folders) at or below ``root``."""
-    return found_near(
+    """``mlflow.db``, or an experiment folder (``meta.yaml`` and run folders) below ``root``."""
+    return mlflow_db.recognises(root) or found_near(
         root,
         lambda directory, names: (
             META in names and any(re.fullmatch(r"[0-9a-f]{32}", name) for name in names)
