@@ -279,6 +279,11 @@ def scan_directory(
             found.problems.append(
                 (entry.path, f"could not be inspected: {error.strerror or error}")
             )
+    return _in_order(directory, subdirectories)
+
+
+def _in_order(directory: str, subdirectories: list[str]) -> list[str]:
+    """The paths of ``directory``'s subdirectories ``subdirectories``, in natural order."""
     if not subdirectories:  # most run directories are leaves
         return subdirectories
     prefix = os.path.join(directory, "")  # joined once: os.path.join per name costs more
@@ -321,10 +326,7 @@ def _scan_for_run(
             found.problems.append(
                 (entry.path, f"could not be inspected: {error.strerror or error}")
             )
-    if not subdirectories:
-        return subdirectories
-    prefix = os.path.join(directory, "")
-    return [prefix + name for name in natural_sorted(subdirectories)]
+    return _in_order(directory, subdirectories)
 
 
 #: A directory's ctime is recorded only when it is this much older than the
