@@ -51,6 +51,7 @@ __all__ = [
     "RowView",
     "warn_about_lost_floats",
     "describe_target",
+    "resolved_source",
 ]
 
 OnError = Literal["warn", "raise", "ignore"]
@@ -217,7 +218,7 @@ def start_loading(
     check_mode("on_unsupported", options.on_unsupported)
     _check_root(root_dir, described(options))
     if options.source == "auto":  # the tool, for the report and the store's refresh
-        options = dataclasses.replace(options, source=recognise(root_dir))
+        options = dataclasses.replace(options, source=resolved_source("auto", root_dir))
     read_options = read_options_for(root_dir, options, record_dir_ctimes=record_dir_ctimes)
     started = start_read(
         read_options,
@@ -273,6 +274,16 @@ def layout_for(root_dir: str, options: LoadOptions) -> RunLayout | None:
     ):
         return files_layout(dict_file, options.load_func)
     return None
+
+
+def resolved_source(source: str | None, root_dir: str) -> str | None:
+    """``source``, with ``'auto'`` replaced by the tool recognised under ``root_dir``."""
+    if source != "auto":
+        return source
+    try:
+        return recognise(root_dir)
+    except NaklarError:
+        return source  # the load says what it looked for
 
 
 def described(options: LoadOptions) -> str:

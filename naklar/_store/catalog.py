@@ -35,7 +35,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from .._read.loaders import Loader
-from .._read.tree import LoadOptions, LoadReport, OnError
+from .._read.tree import LoadOptions, LoadReport, OnError, resolved_source
 from .._read.values import Kind
 from .._read.walk import FileStamp
 from .._table.model import ID_COLUMN, ColumnSpec, Decorator, column_spec
@@ -170,7 +170,7 @@ class StoreRecord:
         return (
             self.root_dir == os.path.abspath(root)
             and self.dict_file == _stored_dict_file(options.dict_file)
-            and self.source == options.source
+            and self.source == resolved_source(options.source, root)
             and self.flatten == options.flatten
             and self.restrict_keys == _stored_keys(options.restrict_keys)
             and self.follow_symlinks == options.follow_symlinks

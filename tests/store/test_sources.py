@@ -296,3 +296,13 @@ def test_refresh_sees_a_new_final_metric_in_the_mlflow_database(tmp_path: Path) 
     assert report.changes is not None
     assert (report.changes.updated, report.changes.unchanged) == (1, 4)
     assert store.select("metrics.acc", "run.status", run__id=crashed)[0] == (0.5, "FINISHED")
+
+
+def test_auto_source_on_a_stored_sweep_refreshes_it_instead_of_reloading(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+    naklar.load(FIXTURES / "lightning", source="auto", url=url).engine.dispose()
+
+    store = naklar.load(FIXTURES / "lightning", source="auto", url=url)
+
+    assert store.report.changes is not None
+    assert store.report.changes.unchanged == 5
