@@ -262,24 +262,36 @@ def scan_directory(
     if dict_file.__class__ is RunLayout:
         return _scan_for_run(directory, listing, dict_file, follow_symlinks, include_hidden, found)
 
-    subdirectories = []
-    for entry in listing:  # inlined: run directories hold hundreds of thousands of entries
+    subdirectories: list[str] = []
+    for entry in listing:  # a plain loop: run directories hold hundreds of thousands of entries
         try:
             if entry.name == dict_file:
                 _record_settings_entry(entry, found)
-            elif not entry.is_dir():  # follows a symlink to a directory
-                continue
-            elif entry.is_symlink() and not follow_symlinks:
-                found.symlinked.append(entry.path)
-            elif entry.name.startswith(".") and not include_hidden:
-                found.hidden.append(entry.path)
-            else:
-                subdirectories.append(entry.name)
+            elif entry.is_dir():  # follows a symlink to a directory
+                _add_directory(entry, follow_symlinks, include_hidden, found, subdirectories)
         except OSError as error:
-            found.problems.append(
-                (entry.path, f"could not be inspected: {error.strerror or error}")
-            )
+            _not_inspected(entry, error, found)
     return _in_order(directory, subdirectories)
+
+
+def _add_directory(
+    entry: os.DirEntry[str],
+    follow_symlinks: bool,
+    include_hidden: bool,
+    found: Discovery,
+    subdirectories: list[str],
+) -> None:
+    """A subdirectory is entered, or recorded as symlinked or hidden."""
+    if entry.is_symlink() and not follow_symlinks:
+        found.symlinked.append(entry.path)
+    elif entry.name.startswith(".") and not include_hidden:
+        found.hidden.append(entry.path)
+    else:
+        subdirectories.append(entry.name)
+
+
+def _not_inspected(entry: os.DirEntry[str], error: OSError, found: Discovery) -> None:
+    found.problems.append((entry.path, f"could not be inspected: {error.strerror or error}"))
 
 
 def _in_order(directory: str, subdirectories: list[str]) -> list[str]:
@@ -311,21 +323,13 @@ def _scan_for_run(
         found.paths.append(directory + os.sep + layout.anchor_os)
         if not layout.enter_runs:
             return []
-    subdirectories = []
+    subdirectories: list[str] = []
     for entry in listing:
         try:
-            if entry.name in markers or not entry.is_dir():
-                continue
-            if entry.is_symlink() and not follow_symlinks:
-                found.symlinked.append(entry.path)
-            elif entry.name.startswith(".") and not include_hidden:
-                found.hidden.append(entry.path)
-            else:
-                subdirectories.append(entry.name)
+            if entry.name not in markers and entry.is_dir():
+                _add_directory(entry, follow_symlinks, include_hidden, found, subdirectories)
         except OSError as error:
-            found.problems.append(
-                (entry.path, f"could not be inspected: {error.strerror or error}")
-            )
+            _not_inspected(entry, error, found)
     return _in_order(directory, subdirectories)
 
 
