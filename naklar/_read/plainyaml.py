@@ -83,8 +83,8 @@ def _resolver() -> _Resolve:
     return resolve
 
 
-def parse_plain_yaml(text: str) -> dict[Any, Any] | None:
-    """The mapping ``text`` holds, as ``yaml.safe_load`` reads it; ``None`` outside the subset.
+def parse_plain_yaml(text: str) -> dict[Any, Any] | list[Any] | None:
+    """The mapping or list ``text`` holds, as ``yaml.safe_load`` reads it; ``None`` if outside.
 
     >>> parse_plain_yaml('model:\\n  name: mlp\\n  depth: 2\\nlr: 1e-3\\ntags: [a, yes]\\n')
     {'model': {'name': 'mlp', 'depth': 2}, 'lr': '1e-3', 'tags': ['a', True]}
@@ -105,10 +105,14 @@ def parse_plain_yaml(text: str) -> dict[Any, Any] | None:
     except ImportError:  # no PyYAML: the caller's loader says how to install it
         return None
     try:
-        mapping, end = _mapping(lines, 0, 0, resolve)
+        if lines[0][1].startswith("- "):  # a list of plain scalars (Hydra's overrides.yaml)
+            document: dict[Any, Any] | list[Any]
+            document, end = _sequence(lines, 0, 0, resolve)
+        else:
+            document, end = _mapping(lines, 0, 0, resolve)
     except _Outside:
         return None
-    return mapping if end == len(lines) else None
+    return document if end == len(lines) else None
 
 
 def _mapping(

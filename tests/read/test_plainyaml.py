@@ -96,7 +96,7 @@ def test_parse_plain_yaml_declines_what_it_cannot_read_as_safe_load_does(
         "---\na: 1\n",
         "a: 2026-12-07\n",
         "a: one\n  two\n",
-        "- a\n- b\n",
+        "- a\n- b: 1\n",
         "a:\n- b: 1\n",
         "a:\tb\n",
         "",
@@ -106,6 +106,17 @@ def test_parse_plain_yaml_declines_what_it_cannot_read_as_safe_load_does(
 )
 def test_parse_plain_yaml_declines_outside_the_subset(text: str) -> None:
     assert parse_plain_yaml(text) is None
+
+
+def test_parse_plain_yaml_reads_hydras_overrides() -> None:
+    text = "- model=mlp\n- optim.lr=0.1\n"
+    assert parse_plain_yaml(text) == yaml.safe_load(text) == ["model=mlp", "optim.lr=0.1"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(TRICKY), min_size=1, max_size=5))
+def test_parse_plain_yaml_reads_a_list_as_safe_load_does(items: list[str]) -> None:
+    check("".join(f"- {item}\n" for item in items))
 
 
 def test_parse_plain_yaml_reads_a_hydra_config() -> None:
