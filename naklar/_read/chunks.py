@@ -174,6 +174,8 @@ class TreeRead:
     workers_used: int = 1
     #: ``(path, files)``: rows read without some of their run's files (NULL there).
     incomplete: list[tuple[str, str]] = field(default_factory=list)
+    #: Keys read from a run's files other than its config: its metrics.
+    metrics: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -377,7 +379,13 @@ def _read_run(
         parts = [(name, flatten_settings(settings, path)) for name, settings in parts]
     if missing:
         chunk.incomplete.append((run_directory(path, layout), ", ".join(missing)))
+    for _, settings in parts[1:]:  # what the run produced; a source's facts and tags are not
+        chunk.metrics.update(key for key in settings if not key.startswith(_NOT_METRICS))
     return merge_settings(parts, path)
+
+
+#: Keys of a source's other files that are facts about the run, not its results.
+_NOT_METRICS = ("run.", "tags.")
 
 
 def run_setters(settings: dict[str, Any], decorators: Mapping[str, Decorator]) -> dict[str, Any]:
@@ -491,6 +499,7 @@ def merge_chunks(chunks: Iterator[ChunkRead]) -> TreeRead:
         read.hidden += chunk.hidden
         read.symlinked += chunk.symlinked
         read.incomplete += chunk.incomplete
+        read.metrics |= chunk.metrics
         for keys, classes in chunk.fast_shapes:  # the other rows went through the tally
             for key, cls in zip(keys, classes, strict=True):
                 known = _class_rule(cls)

@@ -118,6 +118,9 @@ class LoadReport:
     inserted: bool = True
     #: Set by a refresh: what it added, updated, removed and skipped.
     changes: RefreshCounts | None = None
+    #: Metric columns the reading found (a tool's metrics files); the store
+    #: records them with the ``metrics`` load option.
+    metrics: set[str] = field(default_factory=set)
 
     def __str__(self) -> str:
         lines = [
@@ -173,6 +176,8 @@ class LoadOptions:
     include_hidden: bool = False
     workers: int | None = None
     progress: bool | None = None
+    #: Metric columns (results, not settings): names or shell-style patterns.
+    metrics: Collection[str] | None = None
     source: str | None = None
     flatten: bool = True
 
@@ -355,6 +360,7 @@ def finish_load(
     report.walk_problems = [Skipped(path, reason) for path, reason in read.walk_problems]
     incomplete = sorted(read.incomplete, key=lambda entry: natural_key(entry[0]))
     report.incomplete = [Skipped(path, files) for path, files in incomplete]
+    report.metrics = set(read.metrics)
     report.loaded = len(read.rows)
     tally, rows = read.tally, read.rows
     _drop_unsupported(tally, rows, report, on_unsupported, read.first_unsupported)

@@ -34,6 +34,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from .._query.metrics import as_names
 from .._read.loaders import Loader
 from .._read.tree import LoadOptions, LoadReport, OnError, resolved_source
 from .._read.values import Kind
@@ -49,6 +50,7 @@ __all__ = [
     "RECORD_FORMAT",
     "specs_from_record",
     "ordered_kinds",
+    "merged_metrics",
 ]
 
 #: Bumped when the record's (or the run index's) shape changes; an older record
@@ -103,6 +105,8 @@ class StoreRecord:
     renamed_keys: dict[str, str] = field(default_factory=dict)
     source: str | None = None
     flatten: bool = True
+    #: Metric columns: names or patterns (see :mod:`naklar._query.analysis`).
+    metrics: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         document = asdict(self)
@@ -157,6 +161,7 @@ class StoreRecord:
             renamed_keys=dict(report.renamed_keys),
             source=options.source,
             flatten=options.flatten,
+            metrics=merged_metrics(as_names(options.metrics), report.metrics),
         )
 
     def describes_load(
@@ -201,11 +206,17 @@ class StoreRecord:
             progress,
             source=self.source,
             flatten=self.flatten,
+            metrics=self.metrics or None,
         )
 
 
 def _stored_dict_file(dict_file: str | Sequence[str]) -> str | list[str]:
     return dict_file if isinstance(dict_file, str) else list(dict_file)
+
+
+def merged_metrics(*groups: Iterable[str]) -> list[str]:
+    """Metric names (or patterns) from several sources, each once, sorted."""
+    return sorted({str(name) for group in groups for name in group})
 
 
 def _stored_keys(restrict_keys: Iterable[str] | None) -> list[str] | None:

@@ -44,6 +44,7 @@ from .catalog import (
     IndexedRun,
     StoreRecord,
     delete_ids,
+    merged_metrics,
     ordered_kinds,
     specs_from_record,
 )
@@ -215,6 +216,7 @@ def refresh_store(
         columns=columns,
         dropped_keys={**record.dropped_keys, **report.dropped_keys},
         renamed_keys={**record.renamed_keys, **report.renamed_keys},
+        metrics=merged_metrics(record.metrics, report.metrics),
     )
     ids = []
     for stamp in read.stamps:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .._query.filters import parse_selection
+from .._query.metrics import Metrics, as_names, metric_columns
 from .._read.gc_pause import gc_paused
 from .._read.loaders import Loader
 from .._read.tree import (
@@ -39,12 +40,14 @@ from .._table.model import (
     parse_decorators,
 )
 from ..errors import FilterError, NaklarError, NotInitialisedError, UnknownColumnError
+from . import analysis as store_analysis
 from .bulk import fetch_columns, insert_settings_rows
 from .catalog import (
     Catalog,
     ColumnRecord,
     StoreRecord,
     kind_of_type,
+    merged_metrics,
     ordered_kinds,
     specs_from_record,
 )
@@ -114,6 +117,7 @@ class Store:
         include_hidden: bool = False,
         workers: int | None = None,
         progress: bool | None = None,
+        metrics: Collection[str] | None = None,
         source: str | None = None,
         flatten: bool = True,
     ) -> LoadReport:
@@ -139,8 +143,9 @@ class Store:
             include_hidden,
             workers,
             progress,
-            source,
-            flatten,
+            metrics=metrics,
+            source=source,
+            flatten=flatten,
         )
         return self.load_with(root_dir, options, autoload=autoload)
 
@@ -168,6 +173,8 @@ class Store:
                     started.cancel()
                 self._adopt(record, parsed_decorators, root)
                 self._decorators = options.decorators
+                if options.metrics is not None:
+                    self.add_metrics(options.metrics)
                 if not autoload:
                     return self.report  # type: ignore[return-value]
                 return self.refresh(
@@ -340,6 +347,77 @@ class Store:
             root, describe_target(record.dict_file, record.source), files_found=count, loaded=count
         )
 
+    # -- settings and metrics -----------------------------------------------
+
+    @property
+    def metrics(self) -> list[str]:
+        """The columns that are metrics (results), not settings, in column order.
+
+        From the ``metrics`` load option (names or patterns, see
+        :mod:`naklar._query.metrics`) and the metrics a tool's files name; kept in
+        the store's record, so they survive reopening and refreshing.
+        """
+        if self._record is None:
+            return []
+        return metric_columns(self.columns, self._record.metrics)
+
+    def add_metrics(self, metrics: Collection[str]) -> None:
+        """Mark more columns (names or patterns) as metrics, in the store's record."""
+        record = self._record
+        if record is None:
+            raise NotInitialisedError("nothing is loaded yet: load a tree before naming metrics")
+        names = merged_metrics(record.metrics, as_names(metrics))
+        if names == record.metrics:
+            return
+        record.metrics = names
+        with write_transaction(self.engine, "record the metrics") as connection:
+            self._catalog.write_record(connection, record)
+
+    # -- sweep analysis (computed in the database where a frame would be large) --
+
+    def varying(self, metrics: Metrics = None) -> list[str]:
+        """The settings whose values differ across the runs; see ``df.naklar.varying``."""
+        return store_analysis.varying(self, metrics)
+
+    def constants(self) -> dict[str, Any]:
+        """The columns with one value in every run; see ``df.naklar.constants``."""
+        return store_analysis.constants(self)
+
+    def summary(self, metrics: Metrics = None) -> pd.DataFrame:
+        """One row per column (role, dtype, runs, share, distinct, examples, min, max)."""
+        return store_analysis.summary(self, metrics)
+
+    def missing(self, *params: str, metrics: Metrics = None) -> pd.DataFrame:
+        """The combinations of ``params`` (default: the varying settings) no run has."""
+        return store_analysis.missing(self, params, metrics)
+
+    def duplicates(self, *params: str, metrics: Metrics = None) -> pd.DataFrame:
+        """The runs whose combination of ``params`` (default: the varying settings) repeats."""
+        return store_analysis.duplicates(self, params, metrics)
+
+    def aggregate(
+        self,
+        metrics: Metrics = None,
+        over: str | Sequence[str] = "seed",
+        stats: Sequence[str] = ("mean", "std", "sem", "count"),
+        by: str | Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Each metric's ``stats`` per group of settings; see ``df.naklar.aggregate``."""
+        return store_analysis.aggregate(self, metrics, over, stats, by)
+
+    def best(
+        self,
+        metric: str,
+        by: str | Sequence[str] | None = None,
+        mode: Literal["max", "min"] = "max",
+    ) -> pd.DataFrame:
+        """The run with the best ``metric``, or one per group of ``by``; see ``df.naklar.best``."""
+        return store_analysis.best(self, metric, by, mode)
+
+    def diff(self, a: Any, b: Any) -> pd.DataFrame:
+        """The columns that differ between two runs, each a dict of filters or a ``naklar_dir``."""
+        return store_analysis.diff(self, a, b)
+
     # -- selecting ----------------------------------------------------------
 
     @property
@@ -438,15 +516,18 @@ class Store:
         conditions: list[sa.ColumnElement[bool]],
         dtype_backend: DtypeBackend = None,
     ) -> pd.DataFrame:
+        from .._query.analysis import mark_metrics
+
+        frame = None
         if (
             self._snapshot is not None
             and dtype_backend is None
             and not any(map(_has_getter, specs))
         ):
             frame = self._frame_through_snapshot(specs, conditions)
-            if frame is not None:
-                return frame
-        return self._frame_from_table(specs, conditions, dtype_backend)
+        if frame is None:
+            frame = self._frame_from_table(specs, conditions, dtype_backend)
+        return mark_metrics(frame, self.metrics)
 
     def _frame_from_table(
         self,

@@ -227,3 +227,11 @@ def test_frame_column_names_keep_their_dots(hydra_like: Path) -> None:
     frame = store.frame()
     assert isinstance(frame, pd.DataFrame)
     assert "model.name" in frame.columns
+
+
+def test_the_keys_of_a_runs_other_files_are_its_metrics(hydra_like: Path) -> None:
+    store = naklar.load(
+        hydra_like, dict_file=[".hydra/config.yaml", "metrics.json"], on_error="ignore"
+    )
+
+    assert store.metrics == ["loss"]

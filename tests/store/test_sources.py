@@ -306,3 +306,11 @@ def test_auto_source_on_a_stored_sweep_refreshes_it_instead_of_reloading(tmp_pat
 
     assert store.report.changes is not None
     assert store.report.changes.unchanged == 5
+
+
+def test_source_metric_columns_are_the_stores_metrics(tool: str) -> None:
+    store = naklar.load(FIXTURES / tool, source=tool)
+
+    expected = {f"metrics.{name}" for run in expected_runs(tool) for name in run["metrics"]}
+    assert expected <= set(store.metrics)
+    assert not {column for column in store.metrics if not column.startswith("metrics.")}
