@@ -25,8 +25,10 @@ from .._read.chunks import (
 )
 from .._read.loaders import Loader
 from .._read.tree import (
+    LoadedTree,
     LoadOptions,
     LoadReport,
+    OnError,
     RefreshCounts,
     describe_target,
     finish_load,
@@ -48,6 +50,7 @@ from .catalog import (
     ordered_kinds,
     specs_from_record,
 )
+from .fitting import fit_refresh
 from .transactions import write_transaction
 
 if TYPE_CHECKING:
@@ -192,6 +195,7 @@ def refresh_store(
         # held until it is known that no full load (which warns about the whole tree) follows
         warnings.simplefilter("always", NaklarWarning)
         tree = finish_load(read, report, load_options.on_error, load_options.on_unsupported)
+        read.skipped += _skipped_to_fit(store, record, tree, load_options.on_error)
     fixed = [key for key, deco in parsed_decorators.items() if deco.column is not None]
     merged = merge_columns(record.columns, tree.tally, fixed)
     if merged.widened:
@@ -248,6 +252,15 @@ def refresh_store(
     report.changes = _refresh_counts(changes, read)
     store.table, store._model, store.report, store._record = table, model, report, updated_record
     return report
+
+
+def _skipped_to_fit(
+    store: Store, record: StoreRecord, tree: LoadedTree, on_error: OnError
+) -> list[tuple[str, str]]:
+    """Runs the backend cannot store, taken out of ``tree`` (:func:`.fitting.fit_refresh`)."""
+    stored = [(column.key, column.kind) for column in record.columns]
+    skipped = fit_refresh(tree, stored, store.engine.dialect.name, on_error)
+    return [(entry.path, entry.reason) for entry in skipped]
 
 
 def _run_directories(root: str, indexed: Mapping[str, IndexedRun]) -> dict[str, int | None]:

@@ -52,6 +52,8 @@ from .catalog import (
     specs_from_record,
 )
 from .engines import create_owned_engine, opening
+from .fitting import check_load_fits, fit_load
+from .portable import move_store, prefix_moves
 from .refreshing import refresh_store
 from .snapshot import outlives_process, snapshot_for
 from .transactions import write_transaction
@@ -187,7 +189,9 @@ class Store:
         if started is None:
             started = start_loading(root, options, record_dir_ctimes=kept)
         tree = started.finish()
+        fit_load(tree, self.engine.dialect.name, options.on_error)
         specs = _column_specs(tree, parsed_decorators)
+        check_load_fits(tree, _column_kinds(specs, tree), self.engine.dialect.name)
         table, model = build_model(
             self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
         )
@@ -240,6 +244,8 @@ class Store:
         *,
         table_name: str = TABLE_NAME,
         decorators: Mapping[str, Any] | None = None,
+        root: str | os.PathLike[str] | None = None,
+        path_map: Mapping[str, str] | None = None,
     ) -> Store:
         """Reopen a store that :meth:`load` filled, without scanning the tree.
 
@@ -252,6 +258,13 @@ class Store:
         decorators:
             The decorators the store was loaded with: functions are not stored
             in the database, so getters apply only when passed again.
+        root:
+            Where the tree is now, when it moved since the load (a store built
+            on a cluster, opened on a laptop): refresh walks it, and text values
+            under the old root move with it (:mod:`naklar._store.portable`).
+        path_map:
+            ``{'/old/prefix': '/new/prefix'}``: moves the root and text values
+            under each old prefix.
 
         Raises
         ------
@@ -276,6 +289,9 @@ class Store:
                 f"no naklar store named {table_name!r} in {store.engine.url!r}: load one "
                 f"with initialise(root_dir) after connect(url), or pass table_name="
             )
+        moves = prefix_moves(record.root_dir, root, path_map)
+        if moves:
+            record = move_store(store.engine, table_name, store._catalog, record, moves)
         store._adopt(record, parse_decorators(decorators), record.root_dir)
         store._decorators = decorators
         return store
@@ -453,7 +469,7 @@ class Store:
         """
         model = self.E
         assert self.table is not None
-        selection = parse_selection(model, self.table, arguments, filters)
+        selection = parse_selection(model, self.table, arguments, filters, self.engine.dialect.name)
         specs = selection.columns
         if as_frame or dtype_backend is not None:
             all_specs = list(model._naklar_columns.values())
@@ -482,7 +498,7 @@ class Store:
 
     def _objects(self, conditions: list[sa.ColumnElement[bool]]) -> list[Experiment]:
         model = self.E
-        statement = sa.select(model).where(*conditions).order_by(model.naklar_id)  # type: ignore[attr-defined]
+        statement = sa.select(model).where(*conditions).order_by(model.naklar_id)
         with self.session() as session:
             return list(session.scalars(statement))
 
@@ -621,6 +637,11 @@ def _column_specs(tree: LoadedTree, decorators: Mapping[str, Decorator]) -> list
     ]
 
 
+def _column_kinds(specs: list[ColumnSpec], tree: LoadedTree) -> list[tuple[str, Kind | None]]:
+    """Each column's key and kind; ``None`` for a decorator's own column."""
+    return [(spec.key, None if spec.has_own_column else tree.kinds.get(spec.key)) for spec in specs]
+
+
 def _column_record(spec: ColumnSpec, tree: LoadedTree) -> ColumnRecord:
     kind = tree.kinds.get(spec.key)
     seen = ordered_kinds(tree.tally.kinds.get(spec.key, ()))
@@ -649,6 +670,8 @@ def open_store(
     *,
     table_name: str = TABLE_NAME,
     decorators: Mapping[str, Any] | None = None,
+    root: str | os.PathLike[str] | None = None,
+    path_map: Mapping[str, str] | None = None,
 ) -> Store:
     """Reopen a persistent store without scanning its tree; see :meth:`Store.open`.
 
@@ -656,5 +679,8 @@ def open_store(
 
         store = naklar.open('sqlite:///sweep.db')
         store.frame(C=[1, 2])
+        store = naklar.open('sqlite:///sweep.db', path_map={'/cluster': '~/mnt'})
     """
-    return Store.open(url, table_name=table_name, decorators=decorators)
+    return Store.open(
+        url, table_name=table_name, decorators=decorators, root=root, path_map=path_map
+    )
