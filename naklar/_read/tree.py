@@ -140,6 +140,13 @@ class LoadReport:
         lines += [f"  key {key!r} stored as {name!r}" for key, name in self.renamed_keys.items()]
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        # the summary people read, in a terminal and as a notebook cell's result
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
 
 def _found_what(dict_file: str) -> str:
     """``conf.json files`` or ``source='hydra' runs``."""
