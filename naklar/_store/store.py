@@ -25,6 +25,7 @@ from .._read.tree import (
     LoadReport,
     OnError,
     PendingLoad,
+    describe_target,
     start_loading,
     warn_about_lost_floats,
 )
@@ -142,7 +143,7 @@ class Store:
         root_dir: str | os.PathLike[str],
         *,
         autoload: bool = True,
-        dict_file: str = "conf.pkl",
+        dict_file: str | Sequence[str] = "conf.pkl",
         load_func: Loader | None = None,
         decorators: Mapping[str, Any] | None = None,
         restrict_keys: Collection[str] | None = None,
@@ -153,6 +154,8 @@ class Store:
         workers: int | None = None,
         progress: bool | None = None,
         metrics: Collection[str] | None = None,
+        source: str | None = None,
+        flatten: bool = True,
     ) -> LoadReport:
         """Build the table from every ``dict_file`` under ``root_dir`` and load the rows.
 
@@ -177,6 +180,8 @@ class Store:
             workers,
             progress,
             metrics=metrics,
+            source=source,
+            flatten=flatten,
         )
         return self.load_with(root_dir, options, autoload=autoload)
 
@@ -225,7 +230,10 @@ class Store:
             self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
         )
         columns = [_column_record(spec, tree) for spec in specs]
-        record = StoreRecord.for_load(root, options, parsed_decorators, columns, tree.report)
+        # started.options: with source='auto' resolved to the tool it recognised
+        record = StoreRecord.for_load(
+            root, started.options, parsed_decorators, columns, tree.report
+        )
         ids = range(len(tree.rows))
         with write_transaction(self.engine, "load the tree") as connection:
             table.drop(connection, checkfirst=True)
@@ -330,6 +338,8 @@ class Store:
         decorators: Mapping[str, Any] | None = None,
         workers: int | None = None,
         progress: bool | None = None,
+        source: str | None = None,
+        flatten: bool = True,
     ) -> LoadReport:
         """Bring the table up to date with the tree: read only new and changed files.
 
@@ -383,7 +393,9 @@ class Store:
         self._catalog.index_deferred_runs(self.engine)
         with self.engine.connect() as connection:
             count = self._catalog.count_runs(connection)
-        self.report = LoadReport(root, record.dict_file, files_found=count, loaded=count)
+        self.report = LoadReport(
+            root, describe_target(record.dict_file, record.source), files_found=count, loaded=count
+        )
 
     # -- settings and metrics -----------------------------------------------
 
