@@ -27,7 +27,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ._read.loaders import loader_for
-from ._read.tree import LoadOptions
 from .errors import NaklarError, UnknownColumnError
 
 if TYPE_CHECKING:
@@ -407,8 +406,6 @@ def _load_options(arguments: argparse.Namespace, root: str) -> dict[str, Any]:
         "workers": arguments.workers,
     }
     if arguments.source is not None:
-        if "source" not in LoadOptions.__dataclass_fields__:
-            raise UsageError("--source needs a naklar that reads tools' runs; this one does not")
         options["source"] = arguments.source
     if arguments.metrics:
         options["metrics"] = [

@@ -449,13 +449,20 @@ def test_demo_writes_the_sweep_and_prints_selections(tmp_path: Path, iris_tree: 
     assert "linear" in result.stdout.split("pivot_table")[-1]
 
 
-def test_source_is_refused_in_one_line_where_naklar_reads_no_tools_runs(sweep: Path) -> None:
-    from naklar._read.tree import LoadOptions
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
-    if "source" in LoadOptions.__dataclass_fields__:
-        pytest.skip("this naklar reads tools' runs: --source goes to naklar.load")
 
-    result = call("show", sweep, "--source", "hydra")
+def test_show_reads_a_tools_runs_with_source() -> None:
+    expected = json.loads((FIXTURES / "sacred.expected.json").read_text())
+
+    result = call("show", FIXTURES / "sacred", "--source", "sacred", "--format", "json")
+
+    assert len(shown(result)) == len(expected["runs"])
+
+
+def test_show_with_an_unknown_source_is_one_line_and_status_2() -> None:
+    result = call("show", FIXTURES / "sacred", "--source", "sacrd")
 
     assert result.returncode == 2
-    assert result.stderr.splitlines()[-1].startswith("naklar: error: --source needs")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "sacrd" in result.stderr and "sacred" in result.stderr
