@@ -362,9 +362,9 @@ class _WorkerPool:
 
 
 def _pack(chunk: ChunkRead) -> tuple[ChunkRead, list[tuple[Any, ...]]]:
-    """The chunk as it crosses to the main process: stamps as plain tuples, no plans."""
+    """The chunk as it crosses to the main process: stamps as plain tuples."""
     stamps = [tuple(stamp) for stamp in chunk.stamps]
-    chunk.stamps, chunk.shapes = [], {}
+    chunk.stamps = []
     return chunk, stamps
 
 

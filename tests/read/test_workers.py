@@ -151,30 +151,6 @@ _scalars = st.one_of(
 )
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(st.dictionaries(st.sampled_from(["a", "b", "c"]), _scalars, max_size=3))
-def test_fast_normalisation_agrees_with_normalise_value(row: dict[str, Any]) -> None:
-    chunk = reading.ChunkRead()
-
-    values = reading._normalise_row(dict(row), "conf.json", chunk)
-    merged = reading.merge_chunks(iter([chunk]))
-
-    reference = KindTally()
-    for key, value in row.items():
-        normalised = reference.add(key, value)
-        if isinstance(normalised, Unsupported):
-            assert key not in values
-            assert merged.first_unsupported[key] == "conf.json"
-            continue
-        expected = normalised[1]
-        assert values[key] == expected or (expected != expected and values[key] != values[key])
-        assert type(values[key]) is type(expected)
-    assert merged.tally.unsupported == reference.unsupported
-    assert merged.tally.kinds == reference.kinds
-    assert merged.tally.notes == reference.notes
-    assert merged.tally.non_finite == reference.non_finite
-
-
 @given(st.lists(st.one_of(st.from_regex(r"\A[0-9]{1,4}\Z"), st.text(max_size=4)), max_size=20))
 def test_natural_sorted_orders_as_natural_key(names: list[str]) -> None:
     from naklar._read.walk import natural_key, natural_sorted
