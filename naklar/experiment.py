@@ -6,18 +6,21 @@ sits over figures::
     from naklar import experiment
     experiment.initialise('./results/', dict_file='conf.json')
     experiment.select('path', C=[1, 2])
-    experiment.select('i', experiment.E.f1 > 0.82)
+    experiment.select('i', experiment.E.f1 > 0.81)
 
 ``experiment.E`` (the mapped class), ``experiment._engine`` (the SQLAlchemy
 engine) and ``experiment.report`` (what the last load did) always refer to the
-current default store.
+current default store; ``E = experiment.E`` taken once stands for the current
+table after the load cell runs again.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
-from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._read.gc_pause import gc_paused
 from ._read.loaders import Loader
@@ -33,7 +36,23 @@ if TYPE_CHECKING:
 # Public but not in __all__: open() (a star import must not shadow the builtin) and
 # E, _engine, report and skipped, which __getattr__ serves from the current default
 # store (a star import would copy them once, or fail before initialise()).
-__all__ = ["initialise", "connect", "refresh", "reset", "select", "frame", "store"]
+__all__ = [
+    "initialise",
+    "connect",
+    "refresh",
+    "reset",
+    "select",
+    "frame",
+    "store",
+    "varying",
+    "constants",
+    "summary",
+    "missing",
+    "duplicates",
+    "aggregate",
+    "best",
+    "diff",
+]
 
 #: The default store; made on first use, as making it imports SQLAlchemy.
 _store: Store | None = None
@@ -88,6 +107,7 @@ def initialise(
     include_hidden: bool = False,
     workers: int | None = None,
     progress: bool | None = None,
+    metrics: Collection[str] | None = None,
     **engine_kwargs: Any,
 ) -> LoadReport:
     """Create the experiment table from every settings dict under ``root_dir``.
@@ -126,6 +146,11 @@ def initialise(
     progress:
         ``False`` never shows a progress bar; by default one appears when
         reading takes more than a second and is not about to finish.
+    metrics:
+        The keys that are results (``['f1', 'accuracy']``), not settings: names
+        or shell-style patterns (``'val_*'``). The store keeps them; frames carry
+        them in ``frame.attrs['naklar_metrics']``; :func:`varying`,
+        :func:`aggregate` and the other analyses use them.
     **engine_kwargs:
         When given, passed to ``sqlalchemy.create_engine`` as by :func:`connect`
         (e.g. ``url='sqlite:///sweep.db'``, ``echo=True``).
@@ -136,7 +161,7 @@ def initialise(
         Files found, loaded and skipped (with reasons), keys left out.
     """
     if engine_kwargs:
-        connect(**engine_kwargs)
+        _connect_with_engine_keywords(engine_kwargs)
     options = LoadOptions(
         dict_file,
         load_func,
@@ -148,6 +173,7 @@ def initialise(
         include_hidden,
         workers,
         progress,
+        metrics=metrics,
     )
     if _store is None:  # a new in-memory store: read while SQLAlchemy and pandas import
         _, report = load_into_new_store(store, root_dir, options, autoload=autoload)
@@ -155,20 +181,66 @@ def initialise(
     return _store.load_with(root_dir, options, autoload=autoload)
 
 
+#: initialise's own parameters, which a misspelt keyword most likely meant.
+_LOAD_PARAMETERS = ("autoload", *(field.name for field in dataclasses.fields(LoadOptions)))
+
+
+def _connect_with_engine_keywords(engine_kwargs: Mapping[str, Any]) -> None:
+    """:func:`connect` with initialise's other keywords, or a TypeError for a misspelt option.
+
+    A keyword close to one of initialise's own parameters (``dict_fil``) is a
+    typo, not an engine option; so is one ``create_engine`` rejects.
+    """
+    for keyword in engine_kwargs:
+        close = difflib.get_close_matches(keyword, _LOAD_PARAMETERS, n=1, cutoff=0.75)
+        if close:
+            raise TypeError(
+                f"initialise() got an unexpected keyword argument {keyword!r}; did you mean "
+                f"{close[0]!r}?"
+            )
+    import sqlalchemy as sa
+
+    try:
+        connect(**engine_kwargs)
+    except (TypeError, sa.exc.ArgumentError) as error:
+        close = [
+            match
+            for keyword in engine_kwargs
+            for match in difflib.get_close_matches(keyword, _LOAD_PARAMETERS, n=1)
+        ]
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        refused = str(error).rstrip(".")
+        raise TypeError(
+            f"initialise() passes the keywords it does not take itself "
+            f"({', '.join(map(repr, engine_kwargs))}) to sqlalchemy.create_engine, which "
+            f"refused them: {refused}.{hint} initialise() takes "
+            f"{', '.join(_LOAD_PARAMETERS)} and create_engine's arguments (url=, echo=, ...)"
+        ) from error
+
+
 @gc_paused()  # the first store of a process imports SQLAlchemy
 def open(  # noqa: A001 (the module API's counterpart of naklar.open)
-    url: str | sa.Engine, *, table_name: str = "experiment", decorators: Any = None
+    url: str | sa.Engine,
+    *,
+    table_name: str = "experiment",
+    decorators: Any = None,
+    root: str | os.PathLike[str] | None = None,
+    path_map: Mapping[str, str] | None = None,
 ) -> Store:
     """Make a persistent store the default one, without scanning its tree.
 
     ``experiment.open('sqlite:///sweep.db')`` then ``select(...)`` works in a new
     Python session after ``connect('sqlite:///sweep.db')`` and ``initialise(...)``
-    in an earlier one. Decorators are not stored: pass them again.
+    in an earlier one. Decorators are not stored: pass them again. ``root=`` or
+    ``path_map=`` move a store whose tree lives elsewhere now (see
+    :meth:`naklar.Store.open`).
     """
     from ._store.store import Store
 
     global _store
-    _store = Store.open(url, table_name=table_name, decorators=decorators)
+    _store = Store.open(
+        url, table_name=table_name, decorators=decorators, root=root, path_map=path_map
+    )
     return _store
 
 
@@ -195,13 +267,109 @@ def frame(*arguments: Any, **filters: Any) -> pd.DataFrame:
     return store().frame(*arguments, **filters)
 
 
+# The sweep analysis of the default store; see naklar._query.analysis.
+
+
+def varying(metrics: Any = None) -> list[str]:
+    """The settings whose values differ across the runs; see :meth:`naklar.Store.varying`."""
+    return store().varying(metrics)
+
+
+def constants() -> dict[str, Any]:
+    """The columns with one value in every run; see :meth:`naklar.Store.constants`."""
+    return store().constants()
+
+
+def summary(metrics: Any = None) -> pd.DataFrame:
+    """One row per column; see :meth:`naklar.Store.summary`."""
+    return store().summary(metrics)
+
+
+def missing(*params: str, metrics: Any = None) -> pd.DataFrame:
+    """The combinations the sweep implies that no run has; see :meth:`naklar.Store.missing`."""
+    return store().missing(*params, metrics=metrics)
+
+
+def duplicates(*params: str, metrics: Any = None) -> pd.DataFrame:
+    """The runs whose settings repeat; see :meth:`naklar.Store.duplicates`."""
+    return store().duplicates(*params, metrics=metrics)
+
+
+def aggregate(
+    metrics: Any = None,
+    over: str | Sequence[str] = "seed",
+    stats: Sequence[str] = ("mean", "std", "sem", "count"),
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Metrics' statistics per group of settings; see :meth:`naklar.Store.aggregate`."""
+    return store().aggregate(metrics, over=over, stats=stats, by=by)
+
+
+def best(
+    metric: str, by: str | Sequence[str] | None = None, mode: Literal["max", "min"] = "max"
+) -> pd.DataFrame:
+    """The best run (per group of ``by``); see :meth:`naklar.Store.best`."""
+    return store().best(metric, by=by, mode=mode)
+
+
+def diff(a: Any, b: Any) -> pd.DataFrame:
+    """The columns that differ between two runs; see :meth:`naklar.Store.diff`."""
+    return store().diff(a, b)
+
+
+class _CurrentModelType(type):
+    """``experiment.E``: stands for the current default store's ``E`` at each use.
+
+    ``E = experiment.E`` taken before the load cell runs again keeps working:
+    ``E.f1`` is the current table's column, ``isinstance(run, E)``, ``E == type(run)``
+    and ``sqlalchemy.select(E)`` mean the current mapped class.
+    """
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("_") and (_store is None or _store._model is None):
+            raise AttributeError(name)  # probes (doctest, inspect) before anything is loaded
+        return getattr(store().E, name)
+
+    def __getitem__(cls, key: str) -> Any:
+        return store().E[key]  # type: ignore[index]
+
+    def __call__(cls, *arguments: Any, **keywords: Any) -> Any:
+        return store().E(*arguments, **keywords)
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, store().E)
+
+    def __eq__(cls, other: object) -> bool:
+        return other is cls or (_store is not None and _store._model is other)
+
+    def __hash__(cls) -> int:
+        return id(cls)
+
+    def __repr__(cls) -> str:
+        return f"<naklar.experiment.E: the current table's {store().E!r}>"
+
+    def __clause_element__(cls) -> Any:
+        import sqlalchemy as sa
+
+        return sa.inspect(store().E).__clause_element__()
+
+
+#: Named as the mapped classes are: ``E.__name__`` is ``'Exp'`` either way.
+_CurrentE = _CurrentModelType("Exp", (), {"__doc__": _CurrentModelType.__doc__})
+
+
 _CURRENT = {
-    "E": lambda: store().E,
+    "E": lambda: _current_e(),
     "_engine": lambda: store().engine,
     "report": lambda: store().report,
     "skipped": lambda: _skipped(),
     "table": lambda: store().table,
 }
+
+
+def _current_e() -> type:
+    store().E  # noqa: B018 (before anything is loaded, E raises NotInitialisedError)
+    return _CurrentE
 
 
 def _skipped() -> list[Any]:

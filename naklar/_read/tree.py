@@ -15,7 +15,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..errors import NoSettingsFilesError, SettingsFileError, UnsupportedValueError, warn
+from ..errors import (
+    NoSettingsFilesError,
+    NothingLoadedError,
+    SettingsFileError,
+    UnsupportedValueError,
+    warn,
+)
 from .chunks import (
     FileStamp,
     ReadOptions,
@@ -105,6 +111,9 @@ class LoadReport:
     inserted: bool = True
     #: Set by a refresh: what it added, updated, removed and skipped.
     changes: RefreshCounts | None = None
+    #: Metric columns the reading found (a tool's metrics files); the store
+    #: records them with the ``metrics`` load option.
+    metrics: set[str] = field(default_factory=set)
 
     def __str__(self) -> str:
         lines = [
@@ -152,6 +161,8 @@ class LoadOptions:
     include_hidden: bool = False
     workers: int | None = None
     progress: bool | None = None
+    #: Metric columns (results, not settings): names or shell-style patterns.
+    metrics: Collection[str] | None = None
 
     @classmethod
     def from_keywords(cls, keywords: Mapping[str, Any], caller: str) -> LoadOptions:
@@ -232,7 +243,12 @@ class PendingLoad:
         if not read.files_found:
             raise NoSettingsFilesError(_nothing_found_message(root_dir, dict_file, read))
         report = LoadReport(root_dir, dict_file)
-        return finish_load(read, report, options.on_error, options.on_unsupported)
+        if not read.rows and options.on_error != "ignore":
+            finish_load(read, report, "ignore", "ignore")
+            raise NothingLoadedError(_nothing_loaded_message(report), report)
+        tree = finish_load(read, report, options.on_error, options.on_unsupported)
+        _warn_about_unknown_restrict_keys(options.restrict_keys, tree)
+        return tree
 
     def cancel(self) -> None:
         """Stop reading: the load will not be finished."""
@@ -267,6 +283,7 @@ def finish_load(
     tally, rows = read.tally, read.rows
     _drop_unsupported(tally, rows, report, on_unsupported, read.first_unsupported)
     _rename_reserved_keys(tally, rows, report)
+    _rename_keys_that_are_not_text(tally, rows, report)
     kinds = tally.column_kinds(_keys_in_order(rows, tally))
     _record_value_changes(tally, kinds, report)
     if on_error == "warn":
@@ -284,6 +301,35 @@ def _check_root(root_dir: str, dict_file: str) -> None:
         f"root_dir {root_dir!r} {what}, so no {dict_file!r} files can be found there; "
         "pass the folder that holds one sub-directory per run"
     )
+
+
+def _nothing_loaded_message(report: LoadReport) -> str:
+    problems = report.skipped + report.walk_problems
+    shown = "; ".join(str(entry) for entry in problems[:_WARN_EXAMPLES])
+    more = len(problems) - _WARN_EXAMPLES
+    return (
+        f"{report.files_found} {report.dict_file!r} files found under {report.root_dir!r}, "
+        f"and none could be loaded: {shown}" + (f"; and {more} more" if more > 0 else "") + ". "
+        "Fix the files (or load_func=) so they read as dicts; every file and its reason "
+        "is in this error's report (error.report.skipped). Pass on_error='ignore' to "
+        "accept an empty table"
+    )
+
+
+def _warn_about_unknown_restrict_keys(
+    restrict_keys: Collection[str] | None, tree: LoadedTree
+) -> None:
+    """Name the ``restrict_keys`` that no file has: most likely misspelt."""
+    if restrict_keys is None or not tree.rows:
+        return
+    known = [*tree.kinds, *tree.report.dropped_keys, *tree.report.renamed_keys]
+    unknown = [key for key in restrict_keys if key not in known]
+    if unknown:
+        warn(
+            f"restrict_keys names keys that no settings file has: "
+            f"{', '.join(map(repr, unknown))}. Check their spelling; the table has no "
+            "column for them"
+        )
 
 
 def _nothing_found_message(root_dir: str, dict_file: str, found: TreeRead) -> str:
@@ -385,6 +431,40 @@ def _rename_reserved_keys(tally: KindTally, rows: SettingsRows, report: LoadRepo
             "keys named like naklar's own columns are stored under new names: "
             + ", ".join(f"{key!r} as {new!r}" for key, new in report.renamed_keys.items())
         )
+
+
+def _rename_keys_that_are_not_text(
+    tally: KindTally, rows: SettingsRows, report: LoadReport
+) -> None:
+    """A key holding a lone surrogate is stored under its escaped spelling, ``'\\ud800'``.
+
+    No database driver, pandas or Arrow takes such a string as a name (it is no
+    valid Unicode text); the escaped spelling is what ``json.dumps`` writes.
+    """
+    renamed = {}
+    for key in [key for key in tally.kinds if not _is_text(key)]:
+        escaped = key.encode("utf-8", "backslashreplace").decode("utf-8")
+        new_key = escaped if escaped not in tally.kinds else _unused_key(escaped, tally)
+        tally.rename(key, new_key)
+        rows.rename_key(key, new_key)
+        renamed[key] = report.renamed_keys[key] = new_key
+    if renamed:
+        warn(
+            "keys holding lone surrogates (not valid Unicode, so no database or pandas takes "
+            "them as names) are stored under their escaped spelling: "
+            + ", ".join(f"{key!r} as {new!r}" for key, new in renamed.items())
+        )
+
+
+def _is_text(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogates), so that it encodes as UTF-8."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _unused_key(key: str, tally: KindTally) -> str:

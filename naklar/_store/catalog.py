@@ -34,6 +34,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from .._query.metrics import as_names
 from .._read.loaders import Loader
 from .._read.tree import LoadOptions, LoadReport, OnError
 from .._read.values import Kind
@@ -49,6 +50,7 @@ __all__ = [
     "RECORD_FORMAT",
     "specs_from_record",
     "ordered_kinds",
+    "merged_metrics",
 ]
 
 #: Bumped when the record's (or the run index's) shape changes; an older record
@@ -101,6 +103,8 @@ class StoreRecord:
     setter_keys: list[str] = field(default_factory=list)  # refresh needs their setters
     dropped_keys: dict[str, str] = field(default_factory=dict)
     renamed_keys: dict[str, str] = field(default_factory=dict)
+    #: Metric columns: names or patterns (see :mod:`naklar._query.analysis`).
+    metrics: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         document = asdict(self)
@@ -153,6 +157,7 @@ class StoreRecord:
             setter_keys=[key for key, decorator in decorators.items() if decorator.setter],
             dropped_keys=dict(report.dropped_keys),
             renamed_keys=dict(report.renamed_keys),
+            metrics=merged_metrics(as_names(options.metrics), report.metrics),
         )
 
     def describes_load(
@@ -193,7 +198,13 @@ class StoreRecord:
             self.include_hidden,
             workers,
             progress,
+            metrics=self.metrics or None,
         )
+
+
+def merged_metrics(*groups: Iterable[str]) -> list[str]:
+    """Metric names (or patterns) from several sources, each once, sorted."""
+    return sorted({str(name) for group in groups for name in group})
 
 
 def _stored_keys(restrict_keys: Iterable[str] | None) -> list[str] | None:

@@ -25,8 +25,10 @@ from .._read.chunks import (
 )
 from .._read.loaders import Loader
 from .._read.tree import (
+    LoadedTree,
     LoadOptions,
     LoadReport,
+    OnError,
     RefreshCounts,
     finish_load,
     raise_first_problem,
@@ -43,9 +45,11 @@ from .catalog import (
     IndexedRun,
     StoreRecord,
     delete_ids,
+    merged_metrics,
     ordered_kinds,
     specs_from_record,
 )
+from .fitting import fit_refresh
 from .transactions import write_transaction
 
 if TYPE_CHECKING:
@@ -190,6 +194,7 @@ def refresh_store(
         # held until it is known that no full load (which warns about the whole tree) follows
         warnings.simplefilter("always", NaklarWarning)
         tree = finish_load(read, report, load_options.on_error, load_options.on_unsupported)
+        read.skipped += _skipped_to_fit(store, record, tree, load_options.on_error)
     fixed = [key for key, deco in parsed_decorators.items() if deco.column is not None]
     merged = merge_columns(record.columns, tree.tally, fixed)
     if merged.widened:
@@ -214,6 +219,7 @@ def refresh_store(
         columns=columns,
         dropped_keys={**record.dropped_keys, **report.dropped_keys},
         renamed_keys={**record.renamed_keys, **report.renamed_keys},
+        metrics=merged_metrics(record.metrics, report.metrics),
     )
     ids = []
     for stamp in read.stamps:
@@ -245,6 +251,15 @@ def refresh_store(
     report.changes = _refresh_counts(changes, read)
     store.table, store._model, store.report, store._record = table, model, report, updated_record
     return report
+
+
+def _skipped_to_fit(
+    store: Store, record: StoreRecord, tree: LoadedTree, on_error: OnError
+) -> list[tuple[str, str]]:
+    """Runs the backend cannot store, taken out of ``tree`` (:func:`.fitting.fit_refresh`)."""
+    stored = [(column.key, column.kind) for column in record.columns]
+    skipped = fit_refresh(tree, stored, store.engine.dialect.name, on_error)
+    return [(entry.path, entry.reason) for entry in skipped]
 
 
 def _run_directories(root: str, indexed: Mapping[str, IndexedRun]) -> dict[str, int | None]:

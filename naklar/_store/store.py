@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .._query.filters import parse_selection
+from .._query.metrics import Metrics, as_names, metric_columns
 from .._read.gc_pause import gc_paused
 from .._read.loaders import Loader
 from .._read.tree import (
@@ -38,16 +39,20 @@ from .._table.model import (
     parse_decorators,
 )
 from ..errors import FilterError, NaklarError, NotInitialisedError, UnknownColumnError
+from . import analysis as store_analysis
 from .bulk import fetch_columns, insert_settings_rows
 from .catalog import (
     Catalog,
     ColumnRecord,
     StoreRecord,
     kind_of_type,
+    merged_metrics,
     ordered_kinds,
     specs_from_record,
 )
 from .engines import create_owned_engine, opening
+from .fitting import check_load_fits, fit_load
+from .portable import move_store, prefix_moves
 from .refreshing import refresh_store
 from .snapshot import outlives_process, snapshot_for
 from .transactions import write_transaction
@@ -113,6 +118,7 @@ class Store:
         include_hidden: bool = False,
         workers: int | None = None,
         progress: bool | None = None,
+        metrics: Collection[str] | None = None,
     ) -> LoadReport:
         """Build the table from every ``dict_file`` under ``root_dir`` and load the rows.
 
@@ -136,6 +142,7 @@ class Store:
             include_hidden,
             workers,
             progress,
+            metrics=metrics,
         )
         return self.load_with(root_dir, options, autoload=autoload)
 
@@ -163,6 +170,8 @@ class Store:
                     started.cancel()
                 self._adopt(record, parsed_decorators, root)
                 self._decorators = options.decorators
+                if options.metrics is not None:
+                    self.add_metrics(options.metrics)
                 if not autoload:
                     return self.report  # type: ignore[return-value]
                 return self.refresh(
@@ -175,7 +184,9 @@ class Store:
         if started is None:
             started = start_loading(root, options, record_dir_ctimes=kept)
         tree = started.finish()
+        fit_load(tree, self.engine.dialect.name, options.on_error)
         specs = _column_specs(tree, parsed_decorators)
+        check_load_fits(tree, _column_kinds(specs, tree), self.engine.dialect.name)
         table, model = build_model(
             self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
         )
@@ -225,6 +236,8 @@ class Store:
         *,
         table_name: str = TABLE_NAME,
         decorators: Mapping[str, Any] | None = None,
+        root: str | os.PathLike[str] | None = None,
+        path_map: Mapping[str, str] | None = None,
     ) -> Store:
         """Reopen a store that :meth:`load` filled, without scanning the tree.
 
@@ -237,6 +250,13 @@ class Store:
         decorators:
             The decorators the store was loaded with: functions are not stored
             in the database, so getters apply only when passed again.
+        root:
+            Where the tree is now, when it moved since the load (a store built
+            on a cluster, opened on a laptop): refresh walks it, and text values
+            under the old root move with it (:mod:`naklar._store.portable`).
+        path_map:
+            ``{'/old/prefix': '/new/prefix'}``: moves the root and text values
+            under each old prefix.
 
         Raises
         ------
@@ -261,6 +281,9 @@ class Store:
                 f"no naklar store named {table_name!r} in {store.engine.url!r}: load one "
                 f"with initialise(root_dir) after connect(url), or pass table_name="
             )
+        moves = prefix_moves(record.root_dir, root, path_map)
+        if moves:
+            record = move_store(store.engine, table_name, store._catalog, record, moves)
         store._adopt(record, parse_decorators(decorators), record.root_dir)
         store._decorators = decorators
         return store
@@ -328,6 +351,77 @@ class Store:
             count = self._catalog.count_runs(connection)
         self.report = LoadReport(root, record.dict_file, files_found=count, loaded=count)
 
+    # -- settings and metrics -----------------------------------------------
+
+    @property
+    def metrics(self) -> list[str]:
+        """The columns that are metrics (results), not settings, in column order.
+
+        From the ``metrics`` load option (names or patterns, see
+        :mod:`naklar._query.metrics`) and the metrics a tool's files name; kept in
+        the store's record, so they survive reopening and refreshing.
+        """
+        if self._record is None:
+            return []
+        return metric_columns(self.columns, self._record.metrics)
+
+    def add_metrics(self, metrics: Collection[str]) -> None:
+        """Mark more columns (names or patterns) as metrics, in the store's record."""
+        record = self._record
+        if record is None:
+            raise NotInitialisedError("nothing is loaded yet: load a tree before naming metrics")
+        names = merged_metrics(record.metrics, as_names(metrics))
+        if names == record.metrics:
+            return
+        record.metrics = names
+        with write_transaction(self.engine, "record the metrics") as connection:
+            self._catalog.write_record(connection, record)
+
+    # -- sweep analysis (computed in the database where a frame would be large) --
+
+    def varying(self, metrics: Metrics = None) -> list[str]:
+        """The settings whose values differ across the runs; see ``df.naklar.varying``."""
+        return store_analysis.varying(self, metrics)
+
+    def constants(self) -> dict[str, Any]:
+        """The columns with one value in every run; see ``df.naklar.constants``."""
+        return store_analysis.constants(self)
+
+    def summary(self, metrics: Metrics = None) -> pd.DataFrame:
+        """One row per column (role, dtype, runs, share, distinct, examples, min, max)."""
+        return store_analysis.summary(self, metrics)
+
+    def missing(self, *params: str, metrics: Metrics = None) -> pd.DataFrame:
+        """The combinations of ``params`` (default: the varying settings) no run has."""
+        return store_analysis.missing(self, params, metrics)
+
+    def duplicates(self, *params: str, metrics: Metrics = None) -> pd.DataFrame:
+        """The runs whose combination of ``params`` (default: the varying settings) repeats."""
+        return store_analysis.duplicates(self, params, metrics)
+
+    def aggregate(
+        self,
+        metrics: Metrics = None,
+        over: str | Sequence[str] = "seed",
+        stats: Sequence[str] = ("mean", "std", "sem", "count"),
+        by: str | Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Each metric's ``stats`` per group of settings; see ``df.naklar.aggregate``."""
+        return store_analysis.aggregate(self, metrics, over, stats, by)
+
+    def best(
+        self,
+        metric: str,
+        by: str | Sequence[str] | None = None,
+        mode: Literal["max", "min"] = "max",
+    ) -> pd.DataFrame:
+        """The run with the best ``metric``, or one per group of ``by``; see ``df.naklar.best``."""
+        return store_analysis.best(self, metric, by, mode)
+
+    def diff(self, a: Any, b: Any) -> pd.DataFrame:
+        """The columns that differ between two runs, each a dict of filters or a ``naklar_dir``."""
+        return store_analysis.diff(self, a, b)
+
     # -- selecting ----------------------------------------------------------
 
     @property
@@ -363,7 +457,7 @@ class Store:
         """
         model = self.E
         assert self.table is not None
-        selection = parse_selection(model, self.table, arguments, filters)
+        selection = parse_selection(model, self.table, arguments, filters, self.engine.dialect.name)
         specs = selection.columns
         if as_frame or dtype_backend is not None:
             all_specs = list(model._naklar_columns.values())
@@ -392,7 +486,7 @@ class Store:
 
     def _objects(self, conditions: list[sa.ColumnElement[bool]]) -> list[Experiment]:
         model = self.E
-        statement = sa.select(model).where(*conditions).order_by(model.naklar_id)  # type: ignore[attr-defined]
+        statement = sa.select(model).where(*conditions).order_by(model.naklar_id)
         with self.session() as session:
             return list(session.scalars(statement))
 
@@ -426,15 +520,18 @@ class Store:
         conditions: list[sa.ColumnElement[bool]],
         dtype_backend: DtypeBackend = None,
     ) -> pd.DataFrame:
+        from .._query.analysis import mark_metrics
+
+        frame = None
         if (
             self._snapshot is not None
             and dtype_backend is None
             and not any(map(_has_getter, specs))
         ):
             frame = self._frame_through_snapshot(specs, conditions)
-            if frame is not None:
-                return frame
-        return self._frame_from_table(specs, conditions, dtype_backend)
+        if frame is None:
+            frame = self._frame_from_table(specs, conditions, dtype_backend)
+        return mark_metrics(frame, self.metrics)
 
     def _frame_from_table(
         self,
@@ -528,6 +625,11 @@ def _column_specs(tree: LoadedTree, decorators: Mapping[str, Decorator]) -> list
     ]
 
 
+def _column_kinds(specs: list[ColumnSpec], tree: LoadedTree) -> list[tuple[str, Kind | None]]:
+    """Each column's key and kind; ``None`` for a decorator's own column."""
+    return [(spec.key, None if spec.has_own_column else tree.kinds.get(spec.key)) for spec in specs]
+
+
 def _column_record(spec: ColumnSpec, tree: LoadedTree) -> ColumnRecord:
     kind = tree.kinds.get(spec.key)
     seen = ordered_kinds(tree.tally.kinds.get(spec.key, ()))
@@ -556,6 +658,8 @@ def open_store(
     *,
     table_name: str = TABLE_NAME,
     decorators: Mapping[str, Any] | None = None,
+    root: str | os.PathLike[str] | None = None,
+    path_map: Mapping[str, str] | None = None,
 ) -> Store:
     """Reopen a persistent store without scanning its tree; see :meth:`Store.open`.
 
@@ -563,5 +667,8 @@ def open_store(
 
         store = naklar.open('sqlite:///sweep.db')
         store.frame(C=[1, 2])
+        store = naklar.open('sqlite:///sweep.db', path_map={'/cluster': '~/mnt'})
     """
-    return Store.open(url, table_name=table_name, decorators=decorators)
+    return Store.open(
+        url, table_name=table_name, decorators=decorators, root=root, path_map=path_map
+    )

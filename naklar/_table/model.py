@@ -12,12 +12,13 @@ Column names (always quoted by SQLAlchemy, so ``select``, ``order``,
   UTF-8 bytes (PostgreSQL cuts longer names, which would merge two keys sharing
   a prefix; MySQL allows 64 characters), no control characters (NUL breaks
   every backend), no characters beyond the Basic Multilingual Plane (MySQL
-  rejects emoji in names), no trailing whitespace (MySQL rejects it);
+  rejects emoji in names), no trailing whitespace (MySQL rejects it), no
+  ``%(`` or ``__[`` (SQLAlchemy reads them as bind parameters);
 * otherwise the name is the key with those characters replaced by ``_``, cut
   to fit, plus ``_`` and 8 hex digits of the key's SHA-1: ``'' -> key_da39a3ee``;
 * names that SQLite or MySQL would take for the same column (they ignore case;
-  MySQL also folds ``İ`` to ``i``) get a numbered suffix, ``LR -> LR_1``, and
-  the load warns naming them.
+  MySQL also folds ``İ`` to ``i`` and weighs ``ß`` and ``ſ`` as ``s``) get a
+  numbered suffix, ``LR -> LR_1``, and the load warns naming them.
 
 Attributes: a key that is a plain identifier (not a Python keyword, not
 starting with ``_``, not an attribute of the mapped class such as
@@ -57,6 +58,7 @@ __all__ = [
     "column_spec",
     "parse_decorators",
     "closest_names",
+    "column_key",
 ]
 
 #: ``Column.info`` entry naming the settings key a column stores (its name may differ).
@@ -93,7 +95,19 @@ def column_spec(
     return ColumnSpec(key, name, attribute, sql_type(kind), decorator)
 
 
-class Experiment:
+class _ExperimentType(type):
+    """``E.f11`` names the close columns instead of a bare ``AttributeError``."""
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("_"):  # Python's and SQLAlchemy's own probes: answered quickly
+            raise AttributeError(name)
+        columns: Mapping[str, ColumnSpec] = cls._naklar_columns
+        if name in columns:  # a key whose attribute has another name
+            return getattr(cls, columns[name].attribute)
+        raise UnknownColumnError(f"E.{name}: {unknown_column_message(name, columns)}")
+
+
+class Experiment(metaclass=_ExperimentType):
     """Base of the mapped class ``E``: one object per run.
 
     Objects read like the settings dicts they came from: ``repr`` shows the
@@ -123,6 +137,16 @@ class Experiment:
             return cls._naklar_columns[key]
         except KeyError:
             raise UnknownColumnError(unknown_column_message(key, cls._naklar_columns)) from None
+
+
+def column_key(column: Any) -> str:
+    """The settings key a column stands for: ``E.f1`` -> ``'f1'``.
+
+    Columns of a store's table record their key in ``Column.info`` (a key may
+    be stored under a suffixed column name); other columns are their name.
+    """
+    info = getattr(column, "info", None) or {}
+    return str(info.get(KEY_INFO, getattr(column, "name", column)))
 
 
 def unknown_column_message(key: Any, known: Mapping[str, Any] | list[str]) -> str:
@@ -193,7 +217,7 @@ def assign_names(keys: list[str]) -> dict[str, tuple[str, str]]:
     if suffixed:
         warn(
             "keys that differ only in case (SQLite and MySQL compare column names ignoring "
-            "case) get numbered column names: "
+            "case; MySQL also takes ß and ſ for s) get numbered column names: "
             + _renames(suffixed)
             + ". Select them by their keys as usual."
         )
@@ -215,8 +239,15 @@ def portable_column_name(key: str) -> str:
     if _is_portable(key):
         return key
     cleaned = "".join(char if _is_portable_char(char) else "_" for char in key).rstrip()
+    cleaned = _without_bind_markers(cleaned)
     digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_DIGITS]
     return _fit(cleaned or "key", f"_{digest}")
+
+
+#: Text SQLAlchemy reads as a bind parameter in any statement (``%(p0)s``, its
+#: positional rewriting) or a post-compile marker: a column name holding it
+#: would turn into a ``?`` on SQLite.
+_BIND_MARKERS = ("%(", "__[")
 
 
 def _is_portable(name: str) -> bool:
@@ -224,8 +255,15 @@ def _is_portable(name: str) -> bool:
         bool(name)
         and name == name.rstrip()
         and all(_is_portable_char(char) for char in name)
+        and not any(marker in name for marker in _BIND_MARKERS)
         and len(name.encode("utf-8")) <= MAX_NAME_BYTES
     )
+
+
+def _without_bind_markers(name: str) -> str:
+    for marker in _BIND_MARKERS:
+        name = name.replace(marker, "_" * len(marker))
+    return name
 
 
 def _is_portable_char(char: str) -> bool:
@@ -243,9 +281,12 @@ def _name_fold(name: str) -> str:
     """What SQLite and MySQL compare column names by: case folded.
 
     ``casefold`` turns ``İ`` into ``i`` plus a combining dot, which MySQL does
-    not keep, so that dot is dropped.
+    not keep, so that dot is dropped. MySQL's general collation weighs ``ß``
+    (and ``ſ``, which ``casefold`` turns into ``s``) as ``s``, where ``casefold``
+    writes ``ss``: ``ß`` is folded to ``s`` first, so that the two never share
+    a name there.
     """
-    return name.casefold().replace("\u0307", "")
+    return name.replace("ß", "s").replace("ẞ", "s").casefold().replace("\u0307", "")
 
 
 def build_model(
