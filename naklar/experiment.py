@@ -96,7 +96,7 @@ def reset() -> None:
 def initialise(
     root_dir: str | os.PathLike[str],
     autoload: bool = True,
-    dict_file: str = "conf.pkl",
+    dict_file: str | Sequence[str] = "conf.pkl",
     load_func: Loader | None = None,
     decorators: Mapping[str, Any] | None = None,
     restrict_keys: Collection[str] | None = None,
@@ -108,6 +108,8 @@ def initialise(
     workers: int | None = None,
     progress: bool | None = None,
     metrics: Collection[str] | None = None,
+    source: str | None = None,
+    flatten: bool = True,
     **engine_kwargs: Any,
 ) -> LoadReport:
     """Create the experiment table from every settings dict under ``root_dir``.
@@ -122,9 +124,18 @@ def initialise(
         Name of the settings file in each run directory. The default,
         ``conf.pkl``, is a pickle: loading a pickle runs code from the file, so
         load only trees you trust that way; use json or yaml for others' trees.
+        A path relative to the run directory (``'.hydra/config.yaml'``), or a
+        list of them (``['.hydra/config.yaml', 'metrics.json']``): the files
+        are merged into one row, the run directory being the one holding
+        them. The first is the config (a run without it is skipped); a run
+        missing another is a row with NULL there, counted in the report.
     load_func:
         ``load_func(path) -> dict``; by default chosen by the file extension
-        (``.pkl``, ``.json``, ``.jbl``/``.joblib``, ``.yaml``).
+        (``.pkl``, ``.json``, ``.jbl``/``.joblib``, ``.yaml``, ``.toml``,
+        ``.jsonl`` and ``.csv``: the last record). Give it an attribute
+        ``extra_files = ['metrics.json']`` (paths relative to the run
+        directory) when it reads more files than the one it is given, so that
+        a refresh sees them change.
     decorators:
         ``{'key': (getter,)}``, ``(getter, setter)`` or ``(getter, setter, Column)``
         for a computed column. Getters and setters are called as ``f(self, value)``.
@@ -151,6 +162,15 @@ def initialise(
         or shell-style patterns (``'val_*'``). The store keeps them; frames carry
         them in ``frame.attrs['naklar_metrics']``; :func:`varying`,
         :func:`aggregate` and the other analyses use them.
+    source:
+        A sweep tool's results: ``'hydra'``, ``'sacred'``, ``'mlflow'``,
+        ``'raytune'``, ``'lightning'``, or ``'auto'`` (recognised by its
+        files). ``dict_file`` and ``load_func`` are then not used. Columns:
+        config keys dotted, ``metrics.<name>`` (final values), ``run.<fact>``.
+    flatten:
+        Nested dicts become dotted columns (``model.kernel``), reached in
+        keyword filters with ``__`` for the dot (``model__kernel='rbf'``).
+        ``False`` keeps them as JSON text.
     **engine_kwargs:
         When given, passed to ``sqlalchemy.create_engine`` as by :func:`connect`
         (e.g. ``url='sqlite:///sweep.db'``, ``echo=True``).
@@ -174,6 +194,8 @@ def initialise(
         workers,
         progress,
         metrics=metrics,
+        source=source,
+        flatten=flatten,
     )
     if _store is None:  # a new in-memory store: read while SQLAlchemy and pandas import
         _, report = load_into_new_store(store, root_dir, options, autoload=autoload)

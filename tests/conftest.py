@@ -27,6 +27,9 @@ POSTGRES_URL = os.environ.get(
 MYSQL_URL = os.environ.get("NAKLAR_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# the sweep tools' trees and the scripts that made them (which need the tools)
+collect_ignore = ["fixtures"]
+
 
 def write_settings(path: Path, settings: Any, fmt: str) -> None:
     """Write one settings payload as ``json``, ``pkl`` or ``jbl``."""

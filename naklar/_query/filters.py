@@ -206,13 +206,36 @@ def split_lookup(keyword: str, keys: Collection[str]) -> tuple[str, str | None]:
         return keyword, None
     key, lookup = keyword.rsplit("__", 1)
     if lookup not in LOOKUPS:
+        dotted = column_for_keyword(keyword, keys)
+        if dotted is not None:
+            return dotted, None
         raise UnknownColumnError(
             f"{unknown_column_message(keyword, list(keys))}. Nor is {lookup!r} a lookup: "
             f"use one of {', '.join(LOOKUPS)}"
         )
     if key not in keys:
-        raise UnknownColumnError(unknown_column_message(key, list(keys)))
+        dotted = column_for_keyword(key, keys)
+        if dotted is None:
+            raise UnknownColumnError(unknown_column_message(key, list(keys)))
+        key = dotted
     return key, lookup
+
+
+def column_for_keyword(name: str, keys: Collection[str]) -> str | None:
+    """The column a keyword's name means: itself, else with ``__`` read as ``.``.
+
+    Keywords cannot hold dots, so flattened columns (``model.kernel``) are
+    reached with ``__``: ``model__kernel='rbf'``. The rule: a trailing
+    ``__<lookup>`` is split off first (by :func:`split_lookup`); the rest names
+    a column as spelled if there is one, else the dotted column it spells.
+
+    >>> column_for_keyword('model__kernel', ['model.kernel']), column_for_keyword('x__y', ['x'])
+    ('model.kernel', None)
+    """
+    if name in keys:
+        return name
+    dotted = name.replace("__", ".")
+    return dotted if dotted in keys else None
 
 
 def lookup_condition(

@@ -19,6 +19,8 @@ from typing import Any
 
 from ..errors import SettingsFileError
 from .decorators import Decorator
+from .flatten import flatten_settings, merge_settings
+from .layouts import RunLayout, run_directory
 from .loaders import Loader, Parser, parser_for, read_and_stat_settings, read_settings
 from .rows import SettingsRows
 from .values import KindTally, Unsupported
@@ -26,6 +28,7 @@ from .walk import (
     Discovery,
     FileStamp,
     GuidedWalk,
+    Target,
     find_settings_files,
     scan_directory,
     stamp_file,
@@ -91,6 +94,16 @@ class ReadOptions:
     #: in the stamps (a load into a store that outlives this process; not with
     #: ``follow_symlinks``, where a ctime says nothing about what a link points to).
     record_dir_ctimes: bool = False
+    #: Runs of several files (a list ``dict_file``, a source): ``dict_file`` is then
+    #: the layout's name, and ``load`` is not used.
+    layout: RunLayout | None = None
+    #: Spread nested dicts into dotted keys (``model.kernel``).
+    flatten: bool = True
+
+    @property
+    def target(self) -> Target:
+        """What the walk looks for: the layout, or else the settings file's name."""
+        return self.layout if self.layout is not None else self.dict_file
 
     @functools.cached_property
     def prefix(self) -> int:
@@ -112,6 +125,10 @@ class TreeRead:
     symlinked: list[str] = field(default_factory=list)
     first_unsupported: dict[str, str] = field(default_factory=dict)
     workers_used: int = 1
+    #: ``(path, files)``: rows read without some of their run's files (NULL there).
+    incomplete: list[tuple[str, str]] = field(default_factory=list)
+    #: Keys read from a run's files other than its config: its metrics.
+    metrics: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -133,7 +150,7 @@ def plan_units(options: ReadOptions) -> tuple[list[Unit], Discovery]:
     """
     planning = Discovery()
     units: list[Unit] = [(_TREE, options.root_dir)]
-    if options.follow_symlinks:
+    if options.follow_symlinks or (options.layout is not None and options.layout.list_runs):
         return units, planning
     for _ in range(_MAX_PLAN_DEPTH):
         if sum(kind == _TREE for kind, _ in units) >= _TARGET_SUBTREES:
@@ -170,7 +187,7 @@ def _split(directory: str, options: ReadOptions, planning: Discovery) -> list[Un
     else:
         subdirectories = scan_directory(
             directory,
-            options.dict_file,
+            options.target,
             follow_symlinks=options.follow_symlinks,
             include_hidden=options.include_hidden,
             found=planning,
@@ -186,17 +203,25 @@ def _split(directory: str, options: ReadOptions, planning: Discovery) -> list[Un
 def read_chunk(units: list[Unit], options: ReadOptions) -> ChunkRead:
     guided = _guided_walk(options)
     found = Discovery()  # one per chunk: most units are single run directories
+    listed = options.layout.list_runs if options.layout is not None else None
     for kind, path in units:
         if kind == _FILE:
             found.paths.append(path)
             if guided is not None:
-                found.stamps.append(stamp_file(path, options.prefix))
+                found.stamps.append(stamp_file(path, options.prefix, None, options.target))
+        elif listed is not None:  # the runs are a database's rows: no walk
+            runs = listed(path)
+            found.paths += runs
+            if guided is not None:
+                found.stamps += [
+                    stamp_file(run, options.prefix, None, options.target) for run in runs
+                ]
         elif guided is not None:
             guided.walk(path, found)
         else:
             find_settings_files(
                 path,
-                options.dict_file,
+                options.target,
                 follow_symlinks=options.follow_symlinks,
                 include_hidden=options.include_hidden,
                 found=found,
@@ -205,9 +230,12 @@ def read_chunk(units: list[Unit], options: ReadOptions) -> ChunkRead:
     add_findings(chunk, found)
     # A guided walk has stamped the files. Otherwise a built-in loader's files are
     # stamped as they are opened to be read (a stamp of None), others first.
-    parse = None if guided is not None or options.stat_only else parser_for(options.load)
+    parse = None
+    if guided is None and not options.stat_only and options.layout is None:
+        parse = parser_for(options.load)
     if guided is None and parse is None:
-        found.stamps = [stamp_file(path, options.prefix) for path in found.paths]
+        target = options.target
+        found.stamps = [stamp_file(path, options.prefix, None, target) for path in found.paths]
     if options.stat_only:
         chunk.stamps = found.stamps
         return chunk
@@ -221,7 +249,7 @@ def read_chunk(units: list[Unit], options: ReadOptions) -> ChunkRead:
 
 def _guided_walk(options: ReadOptions) -> GuidedWalk | None:
     """The walk that stats run directories: a refresh's, or a load's that records ctimes."""
-    dict_file, hidden, prefix = options.dict_file, options.include_hidden, options.prefix
+    dict_file, hidden, prefix = options.target, options.include_hidden, options.prefix
     if options.stat_only and options.indexed_dirs is not None:
         return GuidedWalk(dict_file, hidden, options.indexed_dirs, prefix)
     if options.record_dir_ctimes and not options.follow_symlinks:
@@ -262,22 +290,52 @@ def _read_file(
     loader's) to read the file and stamp it once it is open: either way a file
     rewritten meanwhile looks changed to the next refresh.
     """
+    layout = options.layout
     try:
-        if stamp is None:
+        if layout is not None:
+            assert stamp is not None
+            settings = _read_run(path, layout, options, chunk)
+        elif stamp is None:
             assert parse is not None
             settings, status = read_and_stat_settings(path, parse)
             stamp = stamp_of(path, options.prefix, status)
         else:
             settings = read_settings(path, options.load)
+        if options.flatten and layout is None:
+            settings = flatten_settings(settings, path)
     except SettingsFileError as error:
-        chunk.skipped.append((path, error.reason))
+        # a run's other file names itself in the reason: the skip is the run's
+        reason = error.reason if error.path == path else f"{error.path}: {error.reason}"
+        chunk.skipped.append((path, reason))
         return
     if options.restrict_keys is not None:
         settings = {key: value for key, value in settings.items() if key in options.restrict_keys}
     settings = run_setters(settings, options.decorators)
     values = _normalise_row(settings, path, chunk)
-    chunk.rows.append(stamp.path.rpartition("/")[0] or ".", values)
+    if layout is None:
+        directory = stamp.path.rpartition("/")[0] or "."
+    else:
+        directory = stamp.path[: len(stamp.path) - len(layout.anchor)].rstrip("/") or "."
+    chunk.rows.append(directory, values)
     chunk.stamps.append(stamp)
+
+
+def _read_run(
+    path: str, layout: RunLayout, options: ReadOptions, chunk: ChunkRead
+) -> dict[str, Any]:
+    """The row of the run whose anchor is ``path``: its files' settings, flattened and merged."""
+    parts, missing = layout.read(run_directory(path, layout))
+    if options.flatten:
+        parts = [(name, flatten_settings(settings, path)) for name, settings in parts]
+    if missing:
+        chunk.incomplete.append((run_directory(path, layout), ", ".join(missing)))
+    for _, settings in parts[1:]:  # what the run produced; a source's facts and tags are not
+        chunk.metrics.update(key for key in settings if not key.startswith(_NOT_METRICS))
+    return merge_settings(parts, path)
+
+
+#: Keys of a source's other files that are facts about the run, not its results.
+_NOT_METRICS = ("run.", "tags.")
 
 
 def run_setters(settings: dict[str, Any], decorators: Mapping[str, Decorator]) -> dict[str, Any]:
@@ -315,6 +373,8 @@ def merge_chunks(chunks: Iterator[ChunkRead]) -> TreeRead:
         read.walk_problems += chunk.walk_problems
         read.hidden += chunk.hidden
         read.symlinked += chunk.symlinked
+        read.incomplete += chunk.incomplete
+        read.metrics |= chunk.metrics
         for key, seen_kinds in chunk.tally.kinds.items():
             kinds.setdefault(key, set()).update(seen_kinds)
         for key, notes in chunk.tally.notes.items():

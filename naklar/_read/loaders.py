@@ -9,13 +9,16 @@ trust with them, and prefer json or yaml for trees from others.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import pickle
+import tomllib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..errors import NaklarError, SettingsFileError
+from .plainyaml import parse_plain_yaml
 
 __all__ = [
     "Loader",
@@ -23,6 +26,11 @@ __all__ = [
     "load_json",
     "load_joblib",
     "load_yaml",
+    "load_config_yaml",
+    "load_toml",
+    "load_json_lines",
+    "load_csv_last",
+    "last_json_line",
     "YAML_ALIAS_BOUND",
     "yaml_alias_problem",
     "loader_for",
@@ -51,7 +59,109 @@ def load_json(path: str) -> Any:
 
 
 def _parse_json(handle: BinaryIO) -> Any:
-    return json.loads(handle.read())
+    text = handle.read()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        # A ``result.json`` of Ray Tune is JSON lines under a .json name.
+        if not error.msg.startswith("Extra data"):
+            raise
+        return _last_record(text.splitlines(), error)
+
+
+def _last_record(lines: list[bytes], error: Exception) -> Any:
+    """The last line of ``lines`` that parses; a half-written final line is passed over."""
+    for line in reversed(lines):
+        if line.strip():
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                continue
+    raise error
+
+
+#: Bytes read per step from the end of a JSON lines file.
+_TAIL_BLOCK = 1 << 16
+
+
+def last_json_line(path: str) -> Any:
+    """The last complete record of a JSON lines file, read from its end, or ``None`` if empty.
+
+    A sweep's ``result.json`` grows by one line per report: only its tail is
+    read, so the cost does not grow with the history. A final line that does not
+    parse (the run is writing it) is passed over for the one before.
+    """
+    with open(path, "rb") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        tail = b""
+        position = end
+        while position > 0:
+            step = min(_TAIL_BLOCK, position)
+            position -= step
+            handle.seek(position)
+            tail = handle.read(step) + tail
+            lines = tail.splitlines()
+            # the first line may be cut by the block edge unless the file starts there
+            complete = lines if position == 0 else lines[1:]
+            for line in reversed(complete):
+                if not line.strip():
+                    continue
+                try:
+                    return json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+    return None
+
+
+def load_json_lines(path: str) -> Any:
+    """The last complete record of a JSON lines file (``.jsonl``), read from its end."""
+    record = last_json_line(path)
+    if record is None:
+        raise SettingsFileError(path, "holds no complete JSON line yet")
+    return record
+
+
+def load_toml(path: str) -> Any:
+    """Parse ``path`` as TOML (standard library ``tomllib``)."""
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
+def load_csv_last(path: str) -> dict[str, Any]:
+    """The last non-empty value of each column of a metrics CSV file.
+
+    Loggers write one row per step and leave a column empty where that step
+    logged nothing (Lightning's ``metrics.csv``). Numbers become numbers.
+    """
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return {}
+        last: list[str] = [""] * len(header)
+        for row in reader:
+            for index, cell in enumerate(row[: len(header)]):
+                if cell != "":
+                    last[index] = cell
+    return {name: parse_number(cell) for name, cell in zip(header, last, strict=True) if cell != ""}
+
+
+def parse_number(text: str) -> Any:
+    """``'2'`` -> 2, ``'0.1'`` -> 0.1, ``'nan'`` -> nan; other text stays text.
+
+    >>> parse_number('2'), parse_number('0.10'), parse_number('sgd'), parse_number('1_0')
+    (2, 0.1, 'sgd', '1_0')
+    """
+    if "_" in text:  # int() and float() accept digit separators; a value does not mean them
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 #: How many nodes YAML aliases may add to one settings file, written out (see :func:`load_yaml`).
@@ -135,6 +245,23 @@ def _yaml_children(node: Any) -> list[Any]:
     return value
 
 
+def load_config_yaml(path: str) -> Any:
+    """Parse a YAML config as :func:`load_yaml` does, plain block YAML read without PyYAML's nodes.
+
+    Configs written by tools are plain block mappings: those are read line by
+    line with PyYAML's own scalar rules (:mod:`naklar._read.plainyaml`, several
+    times faster); any other document goes to :func:`load_yaml`.
+    """
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    plain = parse_plain_yaml(text) if text is not None else None
+    return plain if plain is not None else load_yaml(path)
+
+
 def load_joblib(path: str) -> dict[str, Any]:
     """Load a joblib dump memory-mapped, replacing every numpy array by a path.
 
@@ -175,16 +302,19 @@ _LOADERS_BY_EXTENSION: dict[str, Loader] = {
     ".json": load_json,
     ".jbl": load_joblib,
     ".joblib": load_joblib,
-    ".yaml": load_yaml,
-    ".yml": load_yaml,
+    ".yaml": load_config_yaml,
+    ".yml": load_config_yaml,
+    ".toml": load_toml,
+    ".jsonl": load_json_lines,
+    ".csv": load_csv_last,
 }
 
 
 def loader_for(dict_file: str) -> Loader:
     """Pick the loader for a settings file name by its extension.
 
-    >>> loader_for('conf.json').__name__
-    'load_json'
+    >>> loader_for('conf.json').__name__, loader_for('.hydra/config.yaml').__name__
+    ('load_json', 'load_config_yaml')
     """
     extension = os.path.splitext(dict_file)[1].lower()
     try:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import (
+    NaklarError,
     NoSettingsFilesError,
     NothingLoadedError,
     SettingsFileError,
@@ -30,8 +31,10 @@ from .chunks import (
     keep_only,
 )
 from .decorators import RESERVED_COLUMNS, parse_decorators
+from .layouts import RunLayout, files_layout
 from .loaders import Loader, loader_for
 from .rows import SettingsRows
+from .sources import layout_for_source, recognise
 from .values import NON_FINITE_LOST_BY, Kind, KindTally
 from .walk import natural_key
 from .workers import StartedRead, start_read
@@ -48,6 +51,8 @@ __all__ = [
     "PendingLoad",
     "RowView",
     "warn_about_lost_floats",
+    "describe_target",
+    "resolved_source",
 ]
 
 OnError = Literal["warn", "raise", "ignore"]
@@ -107,6 +112,9 @@ class LoadReport:
     string_fallbacks: dict[str, list[str]] = field(default_factory=dict)
     changed_forms: dict[str, list[str]] = field(default_factory=dict)
     non_finite: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Rows whose run lacked some of its files (metrics of a crashed or running
+    #: run): their columns from those files are NULL.
+    incomplete: list[Skipped] = field(default_factory=list)
     #: False when ``autoload=False`` defined the table without inserting rows.
     inserted: bool = True
     #: Set by a refresh: what it added, updated, removed and skipped.
@@ -117,17 +125,32 @@ class LoadReport:
 
     def __str__(self) -> str:
         lines = [
-            f"{self.files_found} {self.dict_file} files under {self.root_dir}: "
+            f"{self.files_found} {_found_what(self.dict_file)} under {self.root_dir}: "
             f"{self.loaded} loaded, {len(self.skipped)} skipped"
             + ("" if self.inserted else " (autoload=False: table defined, no rows inserted)")
         ]
         if self.changes is not None:
             lines.append(f"  refreshed: {self.changes}")
+        if self.incomplete:
+            lines.append(f"  {len(self.incomplete)} rows lack some of their run's files")
         lines += [f"  skipped {entry}" for entry in self.skipped]
+        lines += [f"  row without {entry.reason}: {entry.path}" for entry in self.incomplete]
         lines += [f"  not walked {entry}" for entry in self.walk_problems]
         lines += [f"  key {key!r} left out: {why}" for key, why in self.dropped_keys.items()]
         lines += [f"  key {key!r} stored as {name!r}" for key, name in self.renamed_keys.items()]
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        # the summary people read, in a terminal and as a notebook cell's result
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+
+def _found_what(dict_file: str) -> str:
+    """``conf.json files`` or ``source='hydra' runs``."""
+    return f"{dict_file} runs" if dict_file.startswith("source=") else f"{dict_file} files"
 
 
 @dataclass
@@ -151,7 +174,7 @@ class LoadOptions:
     for their users; inside naklar they travel as this one object.
     """
 
-    dict_file: str = "conf.pkl"
+    dict_file: str | Sequence[str] = "conf.pkl"
     load_func: Loader | None = None
     decorators: Mapping[str, Any] | None = None
     restrict_keys: Collection[str] | None = None
@@ -163,6 +186,12 @@ class LoadOptions:
     progress: bool | None = None
     #: Metric columns (results, not settings): names or shell-style patterns.
     metrics: Collection[str] | None = None
+    source: str | None = None
+    flatten: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.dict_file, str):  # a list: frozen, comparable, storable
+            object.__setattr__(self, "dict_file", list(self.dict_file))
 
     @classmethod
     def from_keywords(cls, keywords: Mapping[str, Any], caller: str) -> LoadOptions:
@@ -200,7 +229,9 @@ def start_loading(
     """
     check_mode("on_error", options.on_error)
     check_mode("on_unsupported", options.on_unsupported)
-    _check_root(root_dir, options.dict_file)
+    _check_root(root_dir, described(options))
+    if options.source == "auto":  # the tool, for the report and the store's refresh
+        options = dataclasses.replace(options, source=resolved_source("auto", root_dir))
     read_options = read_options_for(root_dir, options, record_dir_ctimes=record_dir_ctimes)
     started = start_read(
         read_options,
@@ -213,16 +244,77 @@ def start_loading(
 
 def read_options_for(root_dir: str, options: LoadOptions, **walk: Any) -> ReadOptions:
     """What a reading process needs of ``options``; ``walk`` sets ReadOptions' other fields."""
+    layout = layout_for(root_dir, options)
+    load: Loader
+    if layout is not None:
+        dict_file, load = layout.name, _unused_loader
+    else:
+        dict_file = str(options.dict_file)
+        load = options.load_func or loader_for(dict_file)
     return ReadOptions(
         root_dir,
-        options.dict_file,
-        options.load_func or loader_for(options.dict_file),
+        dict_file,
+        load,
         parse_decorators(options.decorators),
         restrict_keys=keep_only(options.restrict_keys),
         follow_symlinks=options.follow_symlinks,
         include_hidden=options.include_hidden,
+        layout=layout,
+        flatten=options.flatten,
         **walk,
     )
+
+
+def layout_for(root_dir: str, options: LoadOptions) -> RunLayout | None:
+    """The layout of runs of several files that ``options`` ask for, or ``None`` for one file.
+
+    ``source=`` names a sweep tool's layout; a list ``dict_file``, a path with
+    a folder (``'.hydra/config.yaml'``), or a ``load_func`` with ``extra_files``
+    make a layout of those files.
+    """
+    if options.source is not None:
+        if options.load_func is not None:
+            raise NaklarError(
+                f"source={options.source!r} reads the tool's files itself; leave out "
+                "load_func=, or read the runs with dict_file= and load_func= instead"
+            )
+        return layout_for_source(options.source, root_dir)
+    dict_file = options.dict_file
+    if (
+        not isinstance(dict_file, str)
+        or "/" in dict_file
+        or getattr(options.load_func, "extra_files", None)
+    ):
+        return files_layout(dict_file, options.load_func)
+    return None
+
+
+def resolved_source(source: str | None, root_dir: str) -> str | None:
+    """``source``, with ``'auto'`` replaced by the tool recognised under ``root_dir``."""
+    if source != "auto":
+        return source
+    try:
+        return recognise(root_dir)
+    except NaklarError:
+        return source  # the load says what it looked for
+
+
+def described(options: LoadOptions) -> str:
+    """What a load looks for, as messages and the report name it."""
+    return describe_target(options.dict_file, options.source)
+
+
+def describe_target(dict_file: str | Sequence[str], source: str | None) -> str:
+    """``'conf.json'``, ``'.hydra/config.yaml + metrics.json'`` or ``"source='hydra'"``."""
+    if source is not None:
+        return f"source={source!r}"
+    if isinstance(dict_file, str):
+        return dict_file
+    return " + ".join(dict_file)
+
+
+def _unused_loader(path: str) -> Mapping[str, Any]:  # pragma: no cover - a layout reads its runs
+    raise AssertionError(f"{path}: a layout's runs are read by the layout")
 
 
 @dataclass
@@ -239,7 +331,7 @@ class PendingLoad:
         read = self.started.finish()
         if options.on_error == "raise":
             raise_first_problem(read)
-        root_dir, dict_file = self.read_options.root_dir, options.dict_file
+        root_dir, dict_file = self.read_options.root_dir, described(options)
         if not read.files_found:
             raise NoSettingsFilesError(_nothing_found_message(root_dir, dict_file, read))
         report = LoadReport(root_dir, dict_file)
@@ -279,6 +371,9 @@ def finish_load(
     skipped = sorted(read.skipped, key=lambda entry: natural_key(entry[0]))
     report.skipped = [Skipped(path, reason) for path, reason in skipped]
     report.walk_problems = [Skipped(path, reason) for path, reason in read.walk_problems]
+    incomplete = sorted(read.incomplete, key=lambda entry: natural_key(entry[0]))
+    report.incomplete = [Skipped(path, files) for path, files in incomplete]
+    report.metrics = set(read.metrics)
     report.loaded = len(read.rows)
     tally, rows = read.tally, read.rows
     _drop_unsupported(tally, rows, report, on_unsupported, read.first_unsupported)

@@ -33,8 +33,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from .layouts import RunLayout, run_directory
+
 __all__ = [
     "FileStamp",
+    "Target",
+    "stamp_run",
     "Discovery",
     "find_settings_files",
     "GuidedWalk",
@@ -76,8 +80,20 @@ class FileStamp(NamedTuple):
     dir_ctime_ns: int | None = None
 
 
-def stamp_file(path: str, prefix: int, dir_ctime_ns: int | None = None) -> FileStamp:
-    """``path``'s stamp; ``prefix`` is the length of the root's path with its separator."""
+#: What a walk looks for: a settings file's name, or the layout of runs of several files.
+Target = str | RunLayout
+
+
+def stamp_file(
+    path: str, prefix: int, dir_ctime_ns: int | None = None, target: Target = ""
+) -> FileStamp:
+    """``path``'s stamp; ``prefix`` is the length of the root's path with its separator.
+
+    For a run of several files (``target`` a layout), ``path`` is its anchor
+    and the stamp covers all its files (:func:`stamp_run`).
+    """
+    if target.__class__ is RunLayout:
+        return stamp_run(path, prefix, target, dir_ctime_ns)
     try:
         return stamp_of(path, prefix, os.stat(path), dir_ctime_ns)
     except OSError:  # vanished: reading it will say so
@@ -89,6 +105,38 @@ def stamp_of(
 ) -> FileStamp:
     """The stamp of ``path`` whose status is ``status``."""
     return FileStamp(_relative(path, prefix), status.st_size, status.st_mtime_ns, dir_ctime_ns)
+
+
+def stamp_run(
+    anchor_path: str, prefix: int, layout: RunLayout, dir_ctime_ns: int | None = None
+) -> FileStamp:
+    """One stamp for every file a run's row comes from, comparable as a file's stamp is.
+
+    The run index keeps one ``(size, mtime_ns)`` per run, so the files' sizes
+    and mtimes are folded into it: ``mtime_ns`` is the newest mtime and
+    ``size`` a hash of every file's size and mtime (a file appearing, growing
+    or being rewritten changes it). A missing anchor gives size -1, which a
+    refresh always reads again, as a vanished file.
+    """
+    if layout.version is not None:
+        size, mtime_ns = layout.version(run_directory(anchor_path, layout))
+        return FileStamp(_relative(anchor_path, prefix), size, mtime_ns, dir_ctime_ns)
+    statuses = []
+    for path in layout.files(run_directory(anchor_path, layout)):
+        try:
+            status = os.stat(path)
+        except OSError:
+            statuses.append((-1, -1))
+        else:
+            statuses.append((status.st_size, status.st_mtime_ns))
+    anchor_missing = not statuses or statuses[0][0] < 0
+    size = -1 if anchor_missing else hash(tuple(statuses)) & _FOLDED_SIZE_MASK
+    mtime_ns = max(mtime for _, mtime in statuses) if statuses else -1
+    return FileStamp(_relative(anchor_path, prefix), size, mtime_ns, dir_ctime_ns)
+
+
+#: Folded sizes stay non-negative 62-bit integers, as a BigInteger column holds them.
+_FOLDED_SIZE_MASK = (1 << 62) - 1
 
 
 def _relative(path: str, prefix: int) -> str:
@@ -130,7 +178,7 @@ class Discovery:
 
 def find_settings_files(
     root_dir: str,
-    dict_file: str,
+    dict_file: Target,
     *,
     follow_symlinks: bool = False,
     include_hidden: bool = False,
@@ -164,7 +212,7 @@ def find_settings_files(
 
 def _walk(
     directory: str,
-    dict_file: str,
+    dict_file: Target,
     follow_symlinks: bool,
     include_hidden: bool,
     visited: set[tuple[int, int]],
@@ -193,7 +241,7 @@ def _walk(
 
 def scan_directory(
     directory: str,
-    dict_file: str,
+    dict_file: Target,
     *,
     follow_symlinks: bool,
     include_hidden: bool,
@@ -211,28 +259,78 @@ def scan_directory(
     except OSError as error:
         _not_listed(directory, error, found)
         return None
+    if dict_file.__class__ is RunLayout:
+        return _scan_for_run(directory, listing, dict_file, follow_symlinks, include_hidden, found)
 
-    subdirectories = []
-    for entry in listing:  # inlined: run directories hold hundreds of thousands of entries
+    subdirectories: list[str] = []
+    for entry in listing:  # a plain loop: run directories hold hundreds of thousands of entries
         try:
             if entry.name == dict_file:
                 _record_settings_entry(entry, found)
-            elif not entry.is_dir():  # follows a symlink to a directory
-                continue
-            elif entry.is_symlink() and not follow_symlinks:
-                found.symlinked.append(entry.path)
-            elif entry.name.startswith(".") and not include_hidden:
-                found.hidden.append(entry.path)
-            else:
-                subdirectories.append(entry.name)
+            elif entry.is_dir():  # follows a symlink to a directory
+                _add_directory(entry, follow_symlinks, include_hidden, found, subdirectories)
         except OSError as error:
-            found.problems.append(
-                (entry.path, f"could not be inspected: {error.strerror or error}")
-            )
+            _not_inspected(entry, error, found)
+    return _in_order(directory, subdirectories)
+
+
+def _add_directory(
+    entry: os.DirEntry[str],
+    follow_symlinks: bool,
+    include_hidden: bool,
+    found: Discovery,
+    subdirectories: list[str],
+) -> None:
+    """A subdirectory is entered, or recorded as symlinked or hidden."""
+    if entry.is_symlink() and not follow_symlinks:
+        found.symlinked.append(entry.path)
+    elif entry.name.startswith(".") and not include_hidden:
+        found.hidden.append(entry.path)
+    else:
+        subdirectories.append(entry.name)
+
+
+def _not_inspected(entry: os.DirEntry[str], error: OSError, found: Discovery) -> None:
+    found.problems.append((entry.path, f"could not be inspected: {error.strerror or error}"))
+
+
+def _in_order(directory: str, subdirectories: list[str]) -> list[str]:
+    """The paths of ``directory``'s subdirectories ``subdirectories``, in natural order."""
     if not subdirectories:  # most run directories are leaves
         return subdirectories
     prefix = os.path.join(directory, "")  # joined once: os.path.join per name costs more
     return [prefix + name for name in natural_sorted(subdirectories)]
+
+
+def _scan_for_run(
+    directory: str,
+    listing: list[os.DirEntry[str]],
+    layout: RunLayout,
+    follow_symlinks: bool,
+    include_hidden: bool,
+    found: Discovery,
+) -> list[str]:
+    """:func:`scan_directory` for a layout: the directory is a run if it holds a marker.
+
+    A marker that is a directory (``.hydra``) is part of the run, not a
+    directory to walk or to report as hidden.
+    """
+    markers = layout.markers
+    is_run = any(entry.name in markers for entry in listing) and (
+        layout.run_name is None or layout.run_name.fullmatch(os.path.basename(directory))
+    )
+    if is_run:
+        found.paths.append(directory + os.sep + layout.anchor_os)
+        if not layout.enter_runs:
+            return []
+    subdirectories: list[str] = []
+    for entry in listing:
+        try:
+            if entry.name not in markers and entry.is_dir():
+                _add_directory(entry, follow_symlinks, include_hidden, found, subdirectories)
+        except OSError as error:
+            _not_inspected(entry, error, found)
+    return _in_order(directory, subdirectories)
 
 
 #: A directory's ctime is recorded only when it is this much older than the
@@ -266,7 +364,7 @@ class GuidedWalk:
     order and the problems reported are that function's.
     """
 
-    dict_file: str
+    dict_file: Target
     include_hidden: bool
     recorded: Mapping[str, int | None]
     prefix: int  # length of the root's path with its separator
@@ -296,7 +394,9 @@ class GuidedWalk:
 
     def _stat_settings_only(self, directory: str, ctime: int, found: Discovery) -> bool:
         """Stamp the settings file of an unchanged quiet leaf; ``False`` if it must be listed."""
-        path = directory + os.sep + self.dict_file
+        target = self.dict_file
+        name = target if isinstance(target, str) else target.anchor_os
+        path = directory + os.sep + name
         try:
             status = os.stat(path)
         except OSError:
@@ -304,7 +404,10 @@ class GuidedWalk:
         if not stat.S_ISREG(status.st_mode):
             return False
         found.paths.append(path)
-        found.stamps.append(stamp_of(path, self.prefix, status, ctime))
+        if isinstance(target, str):
+            found.stamps.append(stamp_of(path, self.prefix, status, ctime))
+        else:
+            found.stamps.append(stamp_run(path, self.prefix, target, ctime))
         return True
 
     def _list(self, directory: str, ctime: int | None, found: Discovery) -> list[str] | None:
@@ -325,7 +428,9 @@ class GuidedWalk:
             and _tally(found)[1:] == before[1:]  # nothing unreadable, hidden, symlinked, failing
         )
         for path in found.paths[before[0] :]:
-            found.stamps.append(stamp_file(path, self.prefix, ctime if quiet else None))
+            found.stamps.append(
+                stamp_file(path, self.prefix, ctime if quiet else None, self.dict_file)
+            )
         return subdirectories
 
 

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 
 from .._query.metrics import as_names
 from .._read.loaders import Loader
-from .._read.tree import LoadOptions, LoadReport, OnError
+from .._read.tree import LoadOptions, LoadReport, OnError, resolved_source
 from .._read.values import Kind
 from .._read.walk import FileStamp
 from .._table.model import ID_COLUMN, ColumnSpec, Decorator, column_spec
@@ -90,7 +90,7 @@ class StoreRecord:
     """Everything needed to rebuild a store's table and mapped class, and to refresh it."""
 
     root_dir: str
-    dict_file: str
+    dict_file: str | list[str]
     columns: list[ColumnRecord]
     next_id: int
     restrict_keys: list[str] | None = None
@@ -103,6 +103,8 @@ class StoreRecord:
     setter_keys: list[str] = field(default_factory=list)  # refresh needs their setters
     dropped_keys: dict[str, str] = field(default_factory=dict)
     renamed_keys: dict[str, str] = field(default_factory=dict)
+    source: str | None = None
+    flatten: bool = True
     #: Metric columns: names or patterns (see :mod:`naklar._query.analysis`).
     metrics: list[str] = field(default_factory=list)
 
@@ -144,7 +146,7 @@ class StoreRecord:
         """The record of a full load of ``root`` with ``options``, before any row has an id."""
         return cls(
             os.path.abspath(root),
-            options.dict_file,
+            _stored_dict_file(options.dict_file),
             columns,
             next_id=0,
             restrict_keys=_stored_keys(options.restrict_keys),
@@ -157,6 +159,8 @@ class StoreRecord:
             setter_keys=[key for key, decorator in decorators.items() if decorator.setter],
             dropped_keys=dict(report.dropped_keys),
             renamed_keys=dict(report.renamed_keys),
+            source=options.source,
+            flatten=options.flatten,
             metrics=merged_metrics(as_names(options.metrics), report.metrics),
         )
 
@@ -170,7 +174,9 @@ class StoreRecord:
         """
         return (
             self.root_dir == os.path.abspath(root)
-            and self.dict_file == options.dict_file
+            and self.dict_file == _stored_dict_file(options.dict_file)
+            and self.source == resolved_source(options.source, root)
+            and self.flatten == options.flatten
             and self.restrict_keys == _stored_keys(options.restrict_keys)
             and self.follow_symlinks == options.follow_symlinks
             and self.include_hidden == options.include_hidden
@@ -198,8 +204,14 @@ class StoreRecord:
             self.include_hidden,
             workers,
             progress,
+            source=self.source,
+            flatten=self.flatten,
             metrics=self.metrics or None,
         )
+
+
+def _stored_dict_file(dict_file: str | Sequence[str]) -> str | list[str]:
+    return dict_file if isinstance(dict_file, str) else list(dict_file)
 
 
 def merged_metrics(*groups: Iterable[str]) -> list[str]:

@@ -30,6 +30,7 @@ from .._read.tree import (
     LoadReport,
     OnError,
     RefreshCounts,
+    describe_target,
     finish_load,
     raise_first_problem,
     read_options_for,
@@ -189,7 +190,7 @@ def refresh_store(
     stored_keys = {column.key for column in record.columns}
     if stored_keys & set(read.tally.unsupported):
         return _reload(store, record, load_options, changes, read)
-    report = LoadReport(store.root_dir or root, record.dict_file)
+    report = LoadReport(store.root_dir or root, describe_target(record.dict_file, record.source))
     with warnings.catch_warnings(record=True) as held:
         # held until it is known that no full load (which warns about the whole tree) follows
         warnings.simplefilter("always", NaklarWarning)

@@ -6,6 +6,7 @@ API in :mod:`naklar.experiment` is a thin facade over one default store.
 
 from __future__ import annotations
 
+import html
 import os
 from collections import namedtuple
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -24,10 +25,12 @@ from .._read.tree import (
     LoadReport,
     OnError,
     PendingLoad,
+    describe_target,
     start_loading,
     warn_about_lost_floats,
 )
 from .._read.values import Kind
+from .._table.display import SelectedRuns, html_table, text_table
 from .._table.model import (
     ID_COLUMN,
     ColumnSpec,
@@ -98,8 +101,40 @@ class Store:
         self._decorators: Mapping[str, Any] | None = None
 
     def __repr__(self) -> str:
-        rows = self.report.loaded if self.report else 0
-        return f"<naklar.Store {self.root_dir!r}: {rows} runs in {self.engine.url!r}>"
+        """Root, database (password hidden), runs, and each column's type; metrics marked."""
+        described = self._columns_described()
+        if not described:
+            return f"<{self._headline()}>"
+        table = text_table(["column", "type", "metric"], described, indent="  ")
+        return f"<{self._headline()}\n{table}>"
+
+    def _repr_html_(self) -> str:
+        described = self._columns_described()
+        table = html_table(["column", "type", "metric"], described) if described else ""
+        return f"<p>{html.escape(self._headline())}</p>{table}"
+
+    def _headline(self) -> str:
+        # the URL's repr hides its password
+        where = f"in {self.engine.url!r}"
+        if self._model is None:
+            return f"naklar.Store {where}: nothing loaded"
+        runs = self.report.loaded if self.report and self.report.inserted else 0
+        return f"naklar.Store of {self.root_dir!r} {where}: {runs} runs"
+
+    def _columns_described(self) -> list[tuple[str, str, str]]:
+        """``(key, type, 'yes' or '')`` for each column, or nothing before a load."""
+        if self._model is None:
+            return []
+        kinds = {column.key: column.kind for column in self._record.columns} if self._record else {}
+        metrics = set(self.metrics)
+        return [
+            (
+                key,
+                (kinds.get(key) or kind_of_type(spec.type)).value,
+                "yes" if key in metrics else "",
+            )
+            for key, spec in self.E._naklar_columns.items()
+        ]
 
     # -- loading ------------------------------------------------------------
 
@@ -108,7 +143,7 @@ class Store:
         root_dir: str | os.PathLike[str],
         *,
         autoload: bool = True,
-        dict_file: str = "conf.pkl",
+        dict_file: str | Sequence[str] = "conf.pkl",
         load_func: Loader | None = None,
         decorators: Mapping[str, Any] | None = None,
         restrict_keys: Collection[str] | None = None,
@@ -119,6 +154,8 @@ class Store:
         workers: int | None = None,
         progress: bool | None = None,
         metrics: Collection[str] | None = None,
+        source: str | None = None,
+        flatten: bool = True,
     ) -> LoadReport:
         """Build the table from every ``dict_file`` under ``root_dir`` and load the rows.
 
@@ -143,6 +180,8 @@ class Store:
             workers,
             progress,
             metrics=metrics,
+            source=source,
+            flatten=flatten,
         )
         return self.load_with(root_dir, options, autoload=autoload)
 
@@ -191,7 +230,10 @@ class Store:
             self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
         )
         columns = [_column_record(spec, tree) for spec in specs]
-        record = StoreRecord.for_load(root, options, parsed_decorators, columns, tree.report)
+        # started.options: with source='auto' resolved to the tool it recognised
+        record = StoreRecord.for_load(
+            root, started.options, parsed_decorators, columns, tree.report
+        )
         ids = range(len(tree.rows))
         with write_transaction(self.engine, "load the tree") as connection:
             table.drop(connection, checkfirst=True)
@@ -296,6 +338,8 @@ class Store:
         decorators: Mapping[str, Any] | None = None,
         workers: int | None = None,
         progress: bool | None = None,
+        source: str | None = None,
+        flatten: bool = True,
     ) -> LoadReport:
         """Bring the table up to date with the tree: read only new and changed files.
 
@@ -349,7 +393,9 @@ class Store:
         self._catalog.index_deferred_runs(self.engine)
         with self.engine.connect() as connection:
             count = self._catalog.count_runs(connection)
-        self.report = LoadReport(root, record.dict_file, files_found=count, loaded=count)
+        self.report = LoadReport(
+            root, describe_target(record.dict_file, record.source), files_found=count, loaded=count
+        )
 
     # -- settings and metrics -----------------------------------------------
 
@@ -463,8 +509,8 @@ class Store:
             all_specs = list(model._naklar_columns.values())
             return self._frame(specs or all_specs, selection.conditions, dtype_backend)
         if not specs:
-            return self._objects(selection.conditions)
-        return _tuples(specs, self._values(specs, selection.conditions))
+            return SelectedRuns(self._objects(selection.conditions))
+        return SelectedRuns(_tuples(specs, self._values(specs, selection.conditions)))
 
     def frame(
         self, *arguments: Any, dtype_backend: DtypeBackend = None, **filters: Any
@@ -649,8 +695,16 @@ _ROW_TYPES: dict[tuple[str, ...], Callable[..., Any]] = {}
 
 def _row_type(fields: tuple[str, ...]) -> Any:
     if fields not in _ROW_TYPES:
-        _ROW_TYPES[fields] = namedtuple("Row", fields, rename=True)
+        row_type = namedtuple("Row", fields, rename=True)  # type: ignore[misc]
+        # made at run time, the class cannot be found by name: a row pickles as its
+        # fields and values, and is made again by _unpickle_row
+        row_type.__reduce__ = lambda row: (_unpickle_row, (fields, tuple(row)))  # type: ignore[assignment, arg-type]
+        _ROW_TYPES[fields] = row_type
     return _ROW_TYPES[fields]
+
+
+def _unpickle_row(fields: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    return _row_type(fields)._make(values)
 
 
 def open_store(

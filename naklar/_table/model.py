@@ -45,6 +45,7 @@ from sqlalchemy.orm import registry as Registry
 from .._read.decorators import DIR_COLUMN, ID_COLUMN, RESERVED_COLUMNS, Decorator, parse_decorators
 from .._read.values import Kind
 from ..errors import UnknownColumnError, warn
+from .display import html_table
 from .sqltypes import MYSQL_DIALECTS, sql_type
 
 __all__ = [
@@ -130,6 +131,11 @@ class Experiment(metaclass=_ExperimentType):
     def __repr__(self) -> str:
         values = ", ".join(f"{key}={value!r}" for key, value in self)
         return f"{type(self).__name__}({values})"
+
+    def _repr_html_(self) -> str:
+        """One run as a one-row table, for Jupyter."""
+        keys, values = zip(*self, strict=True) if type(self)._naklar_columns else ((), ())
+        return html_table(keys, [values])
 
     @classmethod
     def _naklar_spec(cls, key: str) -> ColumnSpec:

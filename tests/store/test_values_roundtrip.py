@@ -40,7 +40,7 @@ def load_values(
             (root / str(index) / "conf.pkl").write_bytes(pickle.dumps({key: value}))
         store = naklar.Store(any_engine, table_name=f"{table_name}_{len(stores)}")
         stores.append(store)
-        store.load(str(root))
+        store.load(str(root), flatten=False)  # dicts as JSON text, not columns
         return store
 
     yield load
