@@ -1,11 +1,12 @@
 """Registering ``df.naklar`` as soon as pandas is imported, whenever that is.
 
-``import naklar`` does not import pandas itself (a load can start reading files
-while pandas and SQLAlchemy import). If pandas is already imported, the
-accessor is registered at once; otherwise a finder on ``sys.meta_path`` waits
-for the first ``import pandas``, lets it run, then registers the accessor and
-removes itself. Either way ``df.naklar`` works on any frame made after
-``import naklar``.
+If pandas is already imported, the accessor is registered at once: that is
+the plain path. ``import naklar`` does not import pandas itself, though, so
+that a load can start reading files while pandas and SQLAlchemy import (what
+that buys is measured in ``benchmarks/README.md``). So when pandas is not yet
+imported, a finder on ``sys.meta_path`` waits for the first ``import pandas``,
+lets pandas' own loader run, then registers the accessor and removes itself.
+Either way ``df.naklar`` works on any frame made after ``import naklar``.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ class _AfterPandasImport:
 
     A meta path finder needs only ``find_spec``; not deriving from
     ``importlib.abc.MetaPathFinder`` spares ``import naklar`` importing
-    ``importlib.abc`` (and ``importlib.resources`` with it), which took 0.015 s,
-    before a load's reader could start.
+    ``importlib.abc`` (and ``importlib.resources`` with it) before a load's
+    reader can start.
     """
 
     def find_spec(

@@ -12,10 +12,8 @@ chunk is :mod:`naklar._read.workers`'s business.
 from __future__ import annotations
 
 import functools
-import operator
 import os
-import sys
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +23,7 @@ from .flatten import flatten_settings, merge_settings
 from .layouts import RunLayout, run_directory
 from .loaders import Loader, Parser, parser_for, read_and_stat_settings, read_settings
 from .rows import SettingsRows
-from .values import INT64_MAX, INT64_MIN, Kind, KindTally, Unsupported, unsupported_class
+from .values import KindTally, Unsupported
 from .walk import (
     Discovery,
     FileStamp,
@@ -61,51 +59,6 @@ _MAX_PLAN_DEPTH = 4
 
 _FILE, _TREE = 0, 1
 Unit = tuple[int, str]
-#: A row's keys and the classes of its values.
-Shape = tuple[tuple[str, ...], tuple[type, ...]]
-#: For one shape: the values to convert (and how), the keys normalised one by one,
-#: the keys left out (with their values' class name), and getters of the integer
-#: and float values whose range is checked.
-ShapePlan = tuple[
-    list[tuple[str, Callable[[Any], Any]]],
-    list[str],
-    list[tuple[str, str]],
-    Callable[[dict[str, Any]], tuple[Any, ...]] | None,
-    Callable[[dict[str, Any]], tuple[Any, ...]] | None,
-]
-
-# Values of these classes are stored as they come (after ``convert``), their kind
-# known from the class alone: the per-value work of the common case is one
-# dictionary lookup. Anything else goes through ``schema.normalise_value``;
-# tests/test_parallel.py checks both paths agree.
-ClassRule = tuple[Kind | None, Callable[[Any], Any] | None]
-_IDENTITY: Callable[[Any], Any] | None = None
-_BY_CLASS: dict[type, ClassRule] = {
-    type(None): (None, _IDENTITY),
-    bool: (Kind.BOOLEAN, _IDENTITY),
-    int: (Kind.INTEGER, _IDENTITY),
-    float: (Kind.FLOAT, _IDENTITY),
-    str: (Kind.STRING, _IDENTITY),
-}
-
-
-def _class_rule(cls: type) -> ClassRule | None:
-    """How values of ``cls`` are stored, if the class alone says so.
-
-    numpy's scalar classes join the table once numpy is imported: nothing here
-    imports it, so reading JSON never does.
-    """
-    rule = _BY_CLASS.get(cls)
-    numpy = sys.modules.get("numpy")
-    if rule is None and numpy is not None and numpy.bool_ not in _BY_CLASS:
-        integers = (numpy.int8, numpy.int16, numpy.int32, numpy.int64)
-        unsigned = (numpy.uint8, numpy.uint16, numpy.uint32, numpy.uint64)
-        floats = (numpy.float16, numpy.float32, numpy.float64)
-        _BY_CLASS[numpy.bool_] = (Kind.BOOLEAN, bool)
-        _BY_CLASS.update({number: (Kind.INTEGER, int) for number in integers + unsigned})
-        _BY_CLASS.update({number: (Kind.FLOAT, float) for number in floats})
-        rule = _BY_CLASS.get(cls)
-    return rule
 
 
 class RowView(dict[str, Any]):
@@ -181,9 +134,6 @@ class TreeRead:
 @dataclass
 class ChunkRead(TreeRead):
     """One chunk's share of a :class:`TreeRead`, before merging."""
-
-    shapes: dict[Shape, ShapePlan | None] = field(default_factory=dict)
-    fast_shapes: set[Shape] = field(default_factory=set)  # shapes of rows that took no detour
 
 
 # -- planning ----------------------------------------------------------------
@@ -400,82 +350,7 @@ def run_setters(settings: dict[str, Any], decorators: Mapping[str, Decorator]) -
 
 
 def _normalise_row(settings: dict[str, Any], path: str, chunk: ChunkRead) -> dict[str, Any]:
-    """Normalise in place, by what the row's *shape* (keys and value classes) needs.
-
-    Sweeps repeat a handful of shapes, so the per-row work is building the shape,
-    one dictionary lookup, converting only the values that need it (numpy
-    scalars) and two range checks (integers beyond 64 bits, NaN and inf take
-    the general path, which records them). Values of other classes (arrays,
-    dates, lists) go through ``schema.normalise_value`` one by one.
-    """
-    shape = (tuple(settings), tuple(map(type, settings.values())))
-    plan = chunk.shapes.get(shape, _UNSEEN)
-    if plan is _UNSEEN:
-        plan = chunk.shapes[shape] = _plan_for(shape)
-    if plan is None:
-        return _normalise_row_slowly(settings, path, chunk)
-    conversions, slow_keys, unsupported, integers, floats = plan
-    for key, convert in conversions:
-        settings[key] = convert(settings[key])
-    if integers is not None:
-        values = integers(settings)
-        if min(values) < INT64_MIN or max(values) > INT64_MAX:
-            return _normalise_row_slowly(settings, path, chunk)
-    if floats is not None:
-        total = sum(floats(settings))
-        if total - total != 0.0:  # NaN or inf somewhere (or an overflowing sum)
-            return _normalise_row_slowly(settings, path, chunk)
-    chunk.fast_shapes.add(shape)
-    for key, type_name in unsupported:
-        del settings[key]
-        chunk.tally.count_unsupported(key, type_name)
-        chunk.first_unsupported.setdefault(key, path)
-    for key in slow_keys:
-        normalised = chunk.tally.add(key, settings[key])
-        if isinstance(normalised, Unsupported):
-            chunk.first_unsupported.setdefault(key, path)
-            del settings[key]
-        else:
-            settings[key] = normalised[1]
-    return settings
-
-
-_UNSEEN: Any = object()
-
-
-def _plan_for(shape: Shape) -> ShapePlan | None:
-    """What a row of this shape needs; ``None`` if it has keys that are not strings."""
-    conversions = []
-    slow_keys = []
-    unsupported = []
-    integers = []
-    floats = []
-    for key, cls in zip(*shape, strict=True):
-        if key.__class__ is not str:
-            return None
-        known = _class_rule(cls)
-        if known is None and unsupported_class(cls):
-            unsupported.append((key, cls.__name__))
-            continue
-        if known is None:
-            slow_keys.append(key)
-            continue
-        if known[1] is not None:
-            conversions.append((key, known[1]))
-        if known[0] is Kind.INTEGER:
-            integers.append(key)
-        elif known[0] is Kind.FLOAT:
-            floats.append(key)
-    return conversions, slow_keys, unsupported, _getter(integers), _getter(floats)
-
-
-def _getter(keys: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]] | None:
-    # itemgetter of one key returns the value, not a 1-tuple: repeat it (min, max
-    # and the finiteness of a sum do not mind).
-    return operator.itemgetter(*keys, keys[0]) if keys else None
-
-
-def _normalise_row_slowly(settings: dict[str, Any], path: str, chunk: ChunkRead) -> dict[str, Any]:
+    """The row's values as stored, their kinds tallied; unsupported values left out."""
     values = {}
     for key, value in settings.items():
         key = str(key)
@@ -500,14 +375,6 @@ def merge_chunks(chunks: Iterator[ChunkRead]) -> TreeRead:
         read.symlinked += chunk.symlinked
         read.incomplete += chunk.incomplete
         read.metrics |= chunk.metrics
-        for keys, classes in chunk.fast_shapes:  # the other rows went through the tally
-            for key, cls in zip(keys, classes, strict=True):
-                known = _class_rule(cls)
-                if known is None:
-                    continue  # normalised one by one: the tally has its kind
-                seen = kinds.setdefault(key, set())
-                if known[0] is not None:
-                    seen.add(known[0])
         for key, seen_kinds in chunk.tally.kinds.items():
             kinds.setdefault(key, set()).update(seen_kinds)
         for key, notes in chunk.tally.notes.items():

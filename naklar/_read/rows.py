@@ -1,11 +1,12 @@
 """Settings rows as a load carries them: value tuples grouped by their keys.
 
-A sweep's files share a handful of key sets, so a row is kept as its
-directory, the number of its key set and a tuple of its values, not as a dict.
-A worker's rows cross the process boundary without a dict each, and the insert
-takes whole columns, one transpose per key set. At 10,000 runs that is about
-0.02 s less than rebuilding and then taking apart a dict per row, on the path
-from the last import to the first selection.
+The plain form of a load's rows is a list of ``(directory, settings dict)``
+pairs, and iterating gives exactly that. A sweep's files share a handful of
+key sets, though, so a row is kept as its directory, the number of its key set
+and a tuple of its values: a tuple takes a fraction of a dict's memory, a
+worker's rows cross the process boundary without a dict each, and the insert
+takes whole columns, one transpose per key set. What that buys is measured in
+``benchmarks/README.md``.
 
 >>> rows = SettingsRows()
 >>> rows.append("0", {"C": 1, "kernel": "rbf"})

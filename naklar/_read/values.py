@@ -107,9 +107,6 @@ class Unsupported:
 
 
 _CONTAINERS = (list, tuple, set, frozenset, dict)
-#: Classes whose values :func:`normalise_value` stores (besides containers, stored
-#: as JSON text when their contents allow); :func:`unsupported_class` refuses the rest.
-_STORABLE = (bool, int, float, str, dt.date, decimal.Decimal, bytes, bytearray, memoryview)
 
 
 def normalise_value(value: Any) -> tuple[Kind | None, Any] | Unsupported:
@@ -151,23 +148,6 @@ def normalise_value(value: Any) -> tuple[Kind | None, Any] | Unsupported:
         except TypeError:
             return Unsupported(type(value).__name__)
     return Unsupported(type(value).__name__)
-
-
-def unsupported_class(cls: type) -> bool:
-    """Whether :func:`normalise_value` refuses every value of ``cls`` (a numpy array).
-
-    The reader then leaves such keys out without looking at the values.
-
-    >>> import numpy as np
-    >>> unsupported_class(np.ndarray), unsupported_class(np.float32), unsupported_class(list)
-    (True, False, False)
-    """
-    if cls is type(None) or issubclass(cls, _STORABLE + _CONTAINERS):
-        return False
-    numpy = sys.modules.get("numpy")
-    if numpy is None or not issubclass(cls, numpy.generic):
-        return True
-    return not issubclass(cls, (numpy.bool_, numpy.integer, numpy.floating, numpy.datetime64))
 
 
 def python_scalar(value: Any) -> Any:

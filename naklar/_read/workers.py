@@ -49,8 +49,7 @@ __all__ = ["read_tree", "start_read", "StartedRead", "read_files", "PARALLEL_AFT
 #: Serial work after which an automatic read may start its workers.
 PARALLEL_AFTER_SECONDS = 0.08
 #: Reading left that pays for a worker that must import naklar's reading modules
-#: (forkserver, spawn). 30,000 json runs read in a process with other threads:
-#: 0.80 s serial, 0.61 s with a worker started once 0.3 s of reading was left.
+#: first (forkserver, spawn).
 _SLOW_START_SECONDS = 0.3
 #: Chunks per process: enough to balance uneven subtrees, few enough to be cheap.
 _CHUNKS_PER_PROCESS = 24
@@ -267,9 +266,9 @@ class _WorkerPool:
         self.next_chunk = self.context.Value("q", 0)
         self.units_done = self.context.Value("q", 0)
         self.results_queue: Any = self.context.Queue()
-        # A worker that is not forked must be sent the chunks (4.7 MB of paths at
-        # 100,000 runs). Sent with the process, they held this process until the
-        # child had started, 0.08-0.14 s; a queue's own thread sends them meanwhile.
+        # A worker that is not forked must be sent the chunks (megabytes of paths at
+        # 100,000 runs). Sent with the process, they would hold this process until
+        # the child has started; a queue's own thread sends them while it reads.
         self.chunks_queue: Any = None if self.forks else self.context.Queue()
         if self.chunks_queue is not None:
             self.chunks_queue.cancel_join_thread()  # exit never waits for a dead worker
@@ -363,9 +362,9 @@ class _WorkerPool:
 
 
 def _pack(chunk: ChunkRead) -> tuple[ChunkRead, list[tuple[Any, ...]]]:
-    """The chunk as it crosses to the main process: stamps as plain tuples, no plans."""
+    """The chunk as it crosses to the main process: stamps as plain tuples."""
     stamps = [tuple(stamp) for stamp in chunk.stamps]
-    chunk.stamps, chunk.shapes = [], {}
+    chunk.stamps = []
     return chunk, stamps
 
 

@@ -1,11 +1,13 @@
 """Loading a tree into a new store, reading its files while SQLAlchemy and pandas import.
 
-``import naklar`` imports neither. A new in-memory store cannot already hold
-the tree, so its files can be read before the store exists: numpy is
-imported, the walk is planned, a forked worker starts reading, and only then
-are the store (SQLAlchemy) and the frame machinery (pandas) imported. At 10,000
-runs every file has been read by the time they are. :func:`naklar.experiment.initialise`
-and :func:`naklar.load` both start this way.
+The plain order is: make the store, then load the tree into it
+(:meth:`naklar.Store.load_with`), as a store given a database URL does.
+``import naklar`` imports neither SQLAlchemy nor pandas, though, and a new
+in-memory store cannot already hold the tree, so its files can be read before
+the store exists: the walk is planned, a forked worker starts reading, and
+only then are the store (SQLAlchemy) and the frame machinery (pandas)
+imported. :func:`naklar.experiment.initialise` and :func:`naklar.load` both
+start this way; what it buys is measured in ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -32,12 +34,6 @@ def load_into_new_store(
     autoload: bool = True,
 ) -> tuple[Store, LoadReport]:
     """Start reading, then ``make_store()`` (an in-memory one), then load into it."""
-    # The frame needs numpy anyway; imported before the worker forks, it spares the
-    # worker its import (unpickling numpy values needs it). And OpenBLAS's thread,
-    # which spins for about 0.1 s after numpy's import, ends at the fork (OpenBLAS
-    # starts it again for the next matrix product) instead of taking a core from
-    # the worker and the imports. 10,000 runs: 0.07 s less (pickle), 0.03 s (JSON).
-    importlib.import_module("numpy")
     started = start_loading(os.fspath(root_dir), options, start_workers_now=True)
     try:
         store = make_store()

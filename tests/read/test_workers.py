@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import naklar
@@ -21,7 +21,6 @@ from naklar._read import chunks as reading
 from naklar._read import workers as parallel
 from naklar._read.decorators import parse_decorators
 from naklar._read.loaders import load_json
-from naklar._read.values import KindTally, Unsupported, unsupported_class
 from naklar.errors import SettingsFileError
 
 from worker_sync import wait_until_a_worker_reads
@@ -130,51 +129,6 @@ def test_plan_units_keeps_natural_order_when_splitting_subtrees(make_tree: Any) 
     ]
 
 
-_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.integers(min_value=2**63 - 2, max_value=2**64 - 1).map(np.uint64),
-    st.floats(allow_nan=True),
-    st.text(max_size=5),
-    st.integers(min_value=-(2**31), max_value=2**31).map(np.int64),
-    st.integers(min_value=0, max_value=255).map(np.uint8),
-    st.floats(width=32).map(np.float32),
-    st.floats().map(np.float64),
-    st.booleans().map(np.bool_),
-    st.datetimes().map(lambda value: value.replace(tzinfo=None)),
-    st.lists(st.integers(), max_size=3),
-    # values that map onto no column: left out, and counted
-    st.integers(min_value=0, max_value=3).map(np.zeros),
-    st.complex_numbers(allow_nan=False).map(np.complex128),
-    st.just([object()]),
-)
-
-
-@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(st.dictionaries(st.sampled_from(["a", "b", "c"]), _scalars, max_size=3))
-def test_fast_normalisation_agrees_with_normalise_value(row: dict[str, Any]) -> None:
-    chunk = reading.ChunkRead()
-
-    values = reading._normalise_row(dict(row), "conf.json", chunk)
-    merged = reading.merge_chunks(iter([chunk]))
-
-    reference = KindTally()
-    for key, value in row.items():
-        normalised = reference.add(key, value)
-        if isinstance(normalised, Unsupported):
-            assert key not in values
-            assert merged.first_unsupported[key] == "conf.json"
-            continue
-        expected = normalised[1]
-        assert values[key] == expected or (expected != expected and values[key] != values[key])
-        assert type(values[key]) is type(expected)
-    assert merged.tally.unsupported == reference.unsupported
-    assert merged.tally.kinds == reference.kinds
-    assert merged.tally.notes == reference.notes
-    assert merged.tally.non_finite == reference.non_finite
-
-
 @given(st.lists(st.one_of(st.from_regex(r"\A[0-9]{1,4}\Z"), st.text(max_size=4)), max_size=20))
 def test_natural_sorted_orders_as_natural_key(names: list[str]) -> None:
     from naklar._read.walk import natural_key, natural_sorted
@@ -269,15 +223,6 @@ def test_a_loader_that_cannot_be_pickled_is_read_by_this_process_alone(make_tree
 
     assert read.workers_used == 1
     assert sorted(values["i"] for _, values in read.rows) == list(range(40))
-
-
-@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(_scalars)
-def test_a_class_is_refused_as_a_whole_exactly_when_each_of_its_values_is(value: Any) -> None:
-    refused = isinstance(KindTally().add("a", value), Unsupported)
-    container = isinstance(value, (list, tuple, set, frozenset, dict))  # refused by contents
-
-    assert unsupported_class(type(value)) == (refused and not container)
 
 
 class _Counter:
