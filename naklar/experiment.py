@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._read.gc_pause import gc_paused
 from ._read.loaders import Loader
-from ._read.tree import LoadOptions, LoadReport, OnError
+from ._read.tree import LOAD_OPTIONS, LoadOptions, LoadReport
 from ._store.starting import load_into_new_store
 
 if TYPE_CHECKING:
@@ -81,14 +81,7 @@ def initialise(
     load_func: Loader | None = None,
     decorators: Mapping[str, Any] | None = None,
     restrict_keys: Collection[str] | None = None,
-    *,
-    on_error: OnError = "warn",
-    on_unsupported: OnError = "warn",
-    follow_symlinks: bool = False,
-    include_hidden: bool = False,
-    workers: int | None = None,
-    progress: bool | None = None,
-    **engine_kwargs: Any,
+    **keywords: Any,
 ) -> LoadReport:
     """Create the experiment table from every settings dict under ``root_dir``.
 
@@ -126,28 +119,29 @@ def initialise(
     progress:
         ``False`` never shows a progress bar; by default one appears when
         reading takes more than a second and is not about to finish.
-    **engine_kwargs:
-        When given, passed to ``sqlalchemy.create_engine`` as by :func:`connect`
-        (e.g. ``url='sqlite:///sweep.db'``, ``echo=True``).
+    **keywords:
+        The options above from ``on_error`` on (:meth:`naklar.Store.load` takes
+        the same ones); any other keywords, when given, are passed to
+        ``sqlalchemy.create_engine`` as by :func:`connect` (e.g.
+        ``url='sqlite:///sweep.db'``, ``echo=True``).
 
     Returns
     -------
     LoadReport
         Files found, loaded and skipped (with reasons), keys left out.
     """
+    engine_kwargs = {name: value for name, value in keywords.items() if name not in LOAD_OPTIONS}
     if engine_kwargs:
         connect(**engine_kwargs)
-    options = LoadOptions(
-        dict_file,
-        load_func,
-        decorators,
-        restrict_keys,
-        on_error,
-        on_unsupported,
-        follow_symlinks,
-        include_hidden,
-        workers,
-        progress,
+    options = LoadOptions.from_keywords(
+        {
+            "dict_file": dict_file,
+            "load_func": load_func,
+            "decorators": decorators,
+            "restrict_keys": restrict_keys,
+            **{name: value for name, value in keywords.items() if name in LOAD_OPTIONS},
+        },
+        "initialise",
     )
     if _store is None:  # a new in-memory store: read while SQLAlchemy and pandas import
         _, report = load_into_new_store(store, root_dir, options, autoload=autoload)

@@ -10,10 +10,14 @@ Two naklar-owned tables live next to the experiment table ``<t>``:
     a refresh last listed it as a quiet leaf (else NULL): while it stays the
     same, the next refresh need not list that directory (see
     :class:`naklar._read.walk.GuidedWalk`).
+    Its ``settings_path`` is unique: the database itself refuses a second row
+    for one run, whatever a writer's bookkeeping says.
 ``<t>_naklar_meta``
     One JSON record (:class:`StoreRecord`): root directory, settings file name,
     load options, and per column its key, SQL name, attribute, kind and every
     kind seen, so ``E`` can be rebuilt without scanning the tree or reflecting.
+    Its ``revision`` changes with every write, so that a writer can tell whether
+    the store is still in the state it planned its change from.
 
 ``load_func`` and ``decorators`` are code and are not stored: pass them again
 to :meth:`naklar.Store.open` / :meth:`naklar.Store.refresh`.
@@ -25,8 +29,10 @@ never refreshed, and indexing 100,000 runs would cost each load 0.35 s.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import uuid
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -39,7 +45,7 @@ from .._read.tree import LoadOptions, LoadReport, OnError
 from .._read.values import Kind
 from .._read.walk import FileStamp
 from .._table.model import ID_COLUMN, ColumnSpec, Decorator, column_spec
-from .._table.sqltypes import long_text
+from .._table.sqltypes import long_text, path_text
 from .bulk import bulk_insert, fetch_rows
 
 __all__ = [
@@ -101,10 +107,19 @@ class StoreRecord:
     setter_keys: list[str] = field(default_factory=list)  # refresh needs their setters
     dropped_keys: dict[str, str] = field(default_factory=dict)
     renamed_keys: dict[str, str] = field(default_factory=dict)
+    #: A new value at each write (:meth:`revised`); empty in records written without one.
+    revision: str = ""
+    #: Fields this version of naklar does not know, kept and written back as they were.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def revised(self, **changes: Any) -> StoreRecord:
+        """A copy with ``changes`` and a new revision: what a write stores."""
+        return dataclasses.replace(self, **changes, revision=uuid.uuid4().hex)
 
     def to_json(self) -> str:
         document = asdict(self)
-        document["format"] = RECORD_FORMAT
+        extra = document.pop("extra")
+        document = {**extra, **document, "format": RECORD_FORMAT}
         for column in document["columns"]:
             column["kind"] = column["kind"].value
             column["seen"] = [kind.value for kind in column["seen"]]
@@ -126,7 +141,9 @@ class StoreRecord:
             )
             for column in document["columns"]
         ]
-        return cls(**document)
+        known = {option.name for option in dataclasses.fields(cls)} - {"extra"}
+        extra = {name: document.pop(name) for name in list(document) if name not in known}
+        return cls(**document, extra=extra)
 
     @classmethod
     def for_load(
@@ -153,6 +170,7 @@ class StoreRecord:
             setter_keys=[key for key, decorator in decorators.items() if decorator.setter],
             dropped_keys=dict(report.dropped_keys),
             renamed_keys=dict(report.renamed_keys),
+            revision=uuid.uuid4().hex,
         )
 
     def describes_load(
@@ -183,16 +201,16 @@ class StoreRecord:
     ) -> LoadOptions:
         """The stored options, completed with the code and choices that are not stored."""
         return LoadOptions(
-            self.dict_file,
-            load_func,
-            decorators,
-            self.restrict_keys,
-            cast(OnError, self.on_error),
-            cast(OnError, self.on_unsupported),
-            self.follow_symlinks,
-            self.include_hidden,
-            workers,
-            progress,
+            dict_file=self.dict_file,
+            load_func=load_func,
+            decorators=decorators,
+            restrict_keys=self.restrict_keys,
+            on_error=cast(OnError, self.on_error),
+            on_unsupported=cast(OnError, self.on_unsupported),
+            follow_symlinks=self.follow_symlinks,
+            include_hidden=self.include_hidden,
+            workers=workers,
+            progress=progress,
         )
 
 
@@ -211,7 +229,7 @@ class Catalog:
             f"{table_name}_naklar_runs",
             metadata,
             sa.Column(ID_COLUMN, sa.Integer, primary_key=True, autoincrement=False),
-            sa.Column("settings_path", text, nullable=False),
+            sa.Column("settings_path", path_text(), nullable=False, unique=True),
             sa.Column("size", sa.BigInteger, nullable=False),
             sa.Column("mtime_ns", sa.BigInteger, nullable=False),
             sa.Column("dir_ctime_ns", sa.BigInteger, nullable=True),
