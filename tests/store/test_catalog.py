@@ -99,3 +99,39 @@ def test_reading_the_index_before_the_held_runs_are_written_is_refused(tree: Pat
 
     with store.engine.connect() as connection, pytest.raises(RuntimeError, match="held|deferred"):
         store._catalog.read_runs(connection)
+
+
+@pytest.mark.parametrize("any_engine", ["sqlite_file", "postgres", "mysql"], indirect=True)
+def test_the_database_refuses_a_second_index_row_for_one_run(
+    any_engine: sa.Engine, table_name: str, tree: Path
+) -> None:
+    store = naklar.Store(any_engine, table_name=table_name)
+    store.load(tree, dict_file="conf.json")
+    runs = store._catalog.runs
+    try:
+        with any_engine.connect() as connection:
+            path = connection.execute(sa.select(runs.c.settings_path).limit(1)).scalar()
+        with pytest.raises(sa.exc.IntegrityError), any_engine.begin() as connection:
+            connection.execute(
+                runs.insert(),
+                {"naklar_id": 99, "settings_path": path, "size": 1, "mtime_ns": 1},
+            )
+    finally:
+        store.drop()
+
+
+@pytest.mark.parametrize("any_engine", ["sqlite_file", "postgres", "mysql"], indirect=True)
+def test_run_paths_differing_only_in_case_are_two_runs(
+    any_engine: sa.Engine, table_name: str, tmp_path: Path
+) -> None:
+    root = write_runs(tmp_path / "cases", 0)
+    for name in ("Run", "run"):
+        (root / name).mkdir(parents=True)
+        (root / name / "conf.json").write_text(json.dumps({"name": name}))
+    store = naklar.Store(any_engine, table_name=table_name)
+    try:
+        store.load(root, dict_file="conf.json")
+
+        assert sorted(store.frame()["name"]) == ["Run", "run"]
+    finally:
+        store.drop()
