@@ -23,8 +23,13 @@ Two naklar-owned tables live next to the experiment table ``<t>``:
 to :meth:`naklar.Store.open` / :meth:`naklar.Store.refresh`.
 
 A database that ends with this process (in-memory SQLite) gets its run index
-only when something needs it (:meth:`Catalog.defer_runs`): most such stores are
-never refreshed, and indexing 100,000 runs would cost each load 0.35 s.
+only when a refresh needs it: most such stores are never refreshed, and
+indexing every run would add to each load what the benchmarks measure (see
+``benchmarks/README.md``, "store-side machinery"). The load's :class:`HeldRuns`
+stay with the :class:`naklar.Store` that loaded, and the record says
+``runs_indexed=False`` until that store writes them. Another store object on
+the same in-memory database does not have them, and its first refresh reads
+everything again (plain, and correct).
 """
 
 from __future__ import annotations
@@ -33,7 +38,6 @@ import dataclasses
 import json
 import os
 import uuid
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
@@ -51,6 +55,7 @@ from .bulk import bulk_insert, fetch_rows
 __all__ = [
     "ColumnRecord",
     "StoreRecord",
+    "HeldRuns",
     "Catalog",
     "RECORD_FORMAT",
     "specs_from_record",
@@ -65,12 +70,15 @@ _RECORD_NAME = "store"
 _DELETE_BATCH = 500
 #: A run as the index holds it: ``(naklar_id, size, mtime_ns, dir_ctime_ns)``.
 IndexedRun = tuple[int, int, int, int | None]
-#: A load's runs: their ids and, in the same order, their settings files.
-Runs = tuple[Sequence[int], Sequence[FileStamp]]
 
-#: Per engine, per run-index table: the runs of the last load, not written yet.
-#: Kept by engine, not by store, so that every store on that database sees them.
-_deferred_runs: weakref.WeakKeyDictionary[sa.Engine, dict[str, Runs]] = weakref.WeakKeyDictionary()
+
+@dataclass(frozen=True)
+class HeldRuns:
+    """A committed load's runs, not indexed yet: for the record with this revision."""
+
+    revision: str
+    ids: Sequence[int]
+    stamps: Sequence[FileStamp]
 
 
 @dataclass
@@ -107,6 +115,8 @@ class StoreRecord:
     setter_keys: list[str] = field(default_factory=list)  # refresh needs their setters
     dropped_keys: dict[str, str] = field(default_factory=dict)
     renamed_keys: dict[str, str] = field(default_factory=dict)
+    #: False while an in-memory load's runs are held by the store that loaded them.
+    runs_indexed: bool = True
     #: A new value at each write (:meth:`revised`); empty in records written without one.
     revision: str = ""
     #: Fields this version of naklar does not know, kept and written back as they were.
@@ -272,39 +282,6 @@ class Catalog:
         self.runs.drop(connection, checkfirst=True)
         self.meta.drop(connection, checkfirst=True)
 
-    def defer_runs(
-        self, engine: sa.Engine, ids: Sequence[int], stamps: Sequence[FileStamp]
-    ) -> None:
-        """Hold a committed load's runs in memory until :meth:`index_deferred_runs`.
-
-        Only for a database that ends with this process. Any runs held before
-        (of an earlier load into the same table) are forgotten.
-        """
-        _deferred_runs.setdefault(engine, {})[self.runs.name] = (ids, stamps)
-
-    def forget_deferred_runs(self, engine: sa.Engine) -> None:
-        """The table they belong to was replaced or dropped (and that committed)."""
-        _deferred_runs.get(engine, {}).pop(self.runs.name, None)
-
-    def index_deferred_runs(self, engine: sa.Engine) -> None:
-        """Write the held runs to the run index, in a transaction of their own.
-
-        Call before opening the connection that reads the index: an in-memory
-        database has one connection per thread.
-        """
-        held = _deferred_runs.get(engine, {}).get(self.runs.name)
-        if held is None:
-            return
-        with engine.begin() as connection:
-            self.add_runs(connection, *held)
-        self.forget_deferred_runs(engine)
-
-    def _check_indexed(self, connection: sa.Connection) -> None:
-        if self.runs.name in _deferred_runs.get(connection.engine, {}):
-            raise RuntimeError(
-                f"{self.runs.name} is read before index_deferred_runs() wrote its runs"
-            )
-
     def add_runs(
         self, connection: sa.Connection, ids: Sequence[int], stamps: Sequence[FileStamp]
     ) -> None:
@@ -321,7 +298,6 @@ class Catalog:
 
     def read_runs(self, connection: sa.Connection) -> dict[str, IndexedRun]:
         """``settings path -> (naklar_id, size, mtime_ns, dir_ctime_ns)`` for every indexed run."""
-        self._check_indexed(connection)
         columns = self.runs.c
         names = ("settings_path", ID_COLUMN, "size", "mtime_ns", "dir_ctime_ns")
         selected = [columns[name] for name in names]
@@ -330,7 +306,6 @@ class Catalog:
         return {row[0]: tuple(row[1:]) for row in rows}
 
     def count_runs(self, connection: sa.Connection) -> int:
-        self._check_indexed(connection)
         count = connection.execute(sa.select(sa.func.count()).select_from(self.runs)).scalar()
         return int(count or 0)
 

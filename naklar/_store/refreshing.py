@@ -154,6 +154,9 @@ def plan_refresh(
     (:meth:`StoreRecord.load_options`). Nothing is written.
     """
     root = record.root_dir
+    if not record.runs_indexed:
+        # an in-memory load whose runs another store object holds: nothing to compare with
+        return _reloading(_plan(record, FileChanges(), TreeRead()))
     if not os.path.isdir(root):
         raise NoSettingsFilesError(
             f"the store's root_dir {root!r} is not a directory any more; a store can be "
@@ -191,19 +194,7 @@ def plan_refresh(
         read.tally.kinds.pop(key, None)
         read.tally.unsupported.pop(key, None)
     read.rows.drop_keys(record.dropped_keys)
-    plan = RefreshPlan(
-        revision=record.revision,
-        record=record,
-        new_columns=[],
-        deleted_ids=[],
-        read=read,
-        ids=[],
-        restamped={},
-        tree=None,
-        report=LoadReport(root, record.dict_file),
-        counts=_refresh_counts(changes, read),
-        warnings=[],
-    )
+    plan = _plan(record, changes, read)
     stored_keys = {column.key for column in record.columns}
     if stored_keys & set(read.tally.unsupported):
         return _reloading(plan)
@@ -251,6 +242,23 @@ def plan_refresh(
         plan.record == record
     )
     return plan
+
+
+def _plan(record: StoreRecord, changes: FileChanges, read: TreeRead) -> RefreshPlan:
+    """A plan that changes nothing yet, counting what ``changes`` and ``read`` found."""
+    return RefreshPlan(
+        revision=record.revision,
+        record=record,
+        new_columns=[],
+        deleted_ids=[],
+        read=read,
+        ids=[],
+        restamped={},
+        tree=None,
+        report=LoadReport(record.root_dir, record.dict_file),
+        counts=_refresh_counts(changes, read),
+        warnings=[],
+    )
 
 
 def _reloading(plan: RefreshPlan) -> RefreshPlan:

@@ -45,6 +45,7 @@ from .bulk import fetch_columns
 from .catalog import (
     Catalog,
     ColumnRecord,
+    HeldRuns,
     IndexedRun,
     StoreRecord,
     kind_of_type,
@@ -92,6 +93,8 @@ class Store:
         self._catalog = Catalog(table_name)
         self._snapshot = snapshot_for(self.engine, table_name, self._catalog.meta.name)
         self._record: StoreRecord | None = None
+        # An in-memory load's runs, until a refresh indexes them (see naklar._store.catalog).
+        self._held_runs: HeldRuns | None = None
         # The functions of the last load, reused by refresh() in this process.
         self._load_func: Loader | None = None
         self._decorators: Mapping[str, Any] | None = None
@@ -183,9 +186,10 @@ class Store:
         )
         columns = [_column_record(spec, tree) for spec in specs]
         record = StoreRecord.for_load(root, options, decorators, columns, tree.report)
+        kept = outlives_process(self.engine)
         if autoload:
             record.next_id = len(tree.rows)
-        kept = outlives_process(self.engine)
+            record.runs_indexed = kept
         write_load(
             connection,
             self._catalog,
@@ -197,15 +201,14 @@ class Store:
             insert=autoload,
             index_runs=kept,
         )
-        return _Loaded(root, tree, table, model, record, deferred=autoload and not kept)
+        return _Loaded(root, tree, table, model, record)
 
     def _loaded(self, loaded: _Loaded, options: LoadOptions, autoload: bool) -> LoadReport:
         """Take the committed load as this store's table, and give its warnings."""
-        tree = loaded.tree
-        if loaded.deferred:  # indexed when a refresh needs them (see naklar._store.catalog)
-            self._catalog.defer_runs(self.engine, range(len(tree.rows)), tree.stamps)
-        else:
-            self._catalog.forget_deferred_runs(self.engine)
+        tree, record = loaded.tree, loaded.record
+        self._held_runs = None
+        if not record.runs_indexed:  # indexed when a refresh needs them (see naklar._store.catalog)
+            self._held_runs = HeldRuns(record.revision, range(len(tree.rows)), tree.stamps)
         tree.report.inserted = autoload
         warn_about_lost_floats(tree.report, self.engine.dialect.name)
         self.table, self._model, self.report = loaded.table, loaded.model, tree.report
@@ -313,7 +316,7 @@ class Store:
             workers,
             progress,
         )
-        self._catalog.index_deferred_runs(self.engine)
+        self._index_held_runs()
         with self.engine.connect() as connection:
             record, indexed = self._stored_state(connection)
         plan = plan_refresh(record, indexed, code.options_for(record))
@@ -381,8 +384,20 @@ class Store:
             if self._snapshot is not None:
                 self._snapshot.drop(connection)
             sa.Table(self.table_name, sa.MetaData()).drop(connection, checkfirst=True)
-        self._catalog.forget_deferred_runs(self.engine)
+        self._held_runs = None
         self.table, self._model, self.report, self._record = None, None, None, None
+
+    def _index_held_runs(self) -> None:
+        """Write the runs an in-memory load held back, if the store is still that load's."""
+        held, self._held_runs = self._held_runs, None
+        if held is None:
+            return
+        with self._writing("index the runs") as connection:
+            record = self._catalog.read_record(connection)
+            if record is None or record.revision != held.revision:
+                return  # replaced since: those runs are not the store's any more
+            self._catalog.add_runs(connection, held.ids, held.stamps)
+            self._catalog.write_record(connection, record.revised(runs_indexed=True))
 
     def _writing(self, doing: str) -> contextlib.AbstractContextManager[sa.Connection]:
         """A write transaction holding this store's lock: writers to one store take turns."""
@@ -392,9 +407,10 @@ class Store:
         """Take over a stored table: rebuild the table object and ``E`` from the record."""
         self._use_record(record, decorators)
         self.root_dir = root
-        self._catalog.index_deferred_runs(self.engine)
+        assert self.table is not None
         with self.engine.connect() as connection:
-            count = self._catalog.count_runs(connection)
+            count = connection.execute(sa.select(sa.func.count()).select_from(self.table)).scalar()
+        count = int(count or 0)
         self.report = LoadReport(root, record.dict_file, files_found=count, loaded=count)
 
     def _use_record(self, record: StoreRecord, decorators: Mapping[str, Decorator]) -> None:
@@ -622,8 +638,6 @@ class _Loaded:
     table: sa.Table
     model: type[Experiment]
     record: StoreRecord
-    #: The runs are indexed when a refresh needs them (in-memory databases).
-    deferred: bool
 
 
 def _no_store_message(table_name: str, engine: sa.Engine) -> str:
