@@ -5,8 +5,8 @@ needs: reading can start before SQLAlchemy is imported.
 
 MySQL and MariaDB need their own types (``LONGTEXT``, ``DATETIME(6)``, ...).
 Those are variants made by SQLAlchemy's mysql dialect, which is imported only
-when such a database first compiles or binds one: importing it, and tearing
-it down at exit, would cost every SQLite load about 0.05 s.
+when such a database first compiles or binds one, so that a SQLite load does
+not pay for importing it and tearing it down at exit.
 """
 
 from __future__ import annotations

@@ -9,37 +9,24 @@ import pytest
 
 import naklar
 
+#: The exception tree (``naklar.errors``), re-exported by ``naklar``.
+ERRORS = {
+    "NaklarError",
+    "NaklarWarning",
+    "NotInitialisedError",
+    "SettingsFileError",
+    "NoSettingsFilesError",
+    "UnsupportedValueError",
+    "UnknownColumnError",
+    "FilterError",
+}
 #: Public module -> its ``__all__``, as the README documents them.
 PUBLIC = {
-    "naklar": {
-        "Store",
-        "load",
-        "LoadReport",
-        "Skipped",
-        "NaklarError",
-        "NaklarWarning",
-        "NotInitialisedError",
-        "SettingsFileError",
-        "NoSettingsFilesError",
-        "UnsupportedValueError",
-        "UnknownColumnError",
-        "FilterError",
-        "NaklarAccessor",
-        "__version__",
-    },
+    "naklar": ERRORS | {"Store", "load", "LoadReport", "Skipped", "NaklarAccessor", "__version__"},
     "naklar.experiment": {"initialise", "connect", "refresh", "reset", "select", "frame", "store"},
     "naklar.decorator": {"translate_path"},
     "naklar.util": {"load_joblib", "load_json", "write_iris_sweep"},
-    "naklar.errors": {
-        "NaklarError",
-        "NaklarWarning",
-        "NotInitialisedError",
-        "SettingsFileError",
-        "NoSettingsFilesError",
-        "UnsupportedValueError",
-        "UnknownColumnError",
-        "FilterError",
-    },
+    "naklar.errors": ERRORS,
 }
 
 
