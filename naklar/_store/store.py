@@ -407,9 +407,11 @@ class Store:
         """Take over a stored table: rebuild the table object and ``E`` from the record."""
         self._use_record(record, decorators)
         self.root_dir = root
-        assert self.table is not None
+        # the run index is the smaller table, unless an in-memory load holds its runs back
+        counted = self._catalog.runs if record.runs_indexed else self.table
+        assert counted is not None
         with self.engine.connect() as connection:
-            count = connection.execute(sa.select(sa.func.count()).select_from(self.table)).scalar()
+            count = connection.execute(sa.select(sa.func.count()).select_from(counted)).scalar()
         count = int(count or 0)
         self.report = LoadReport(root, record.dict_file, files_found=count, loaded=count)
 
