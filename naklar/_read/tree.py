@@ -80,7 +80,14 @@ class RefreshCounts:
             f"{self.added} added, {self.updated} updated, {self.removed} removed, "
             f"{self.unchanged} unchanged, {self.skipped} skipped"
         )
-        return text + (" (column types widened: reloaded everything)" if self.reloaded else "")
+        if self.reloaded:
+            return text + " (column types widened: reloaded everything)"
+        return text + (" (already up to date)" if self.up_to_date else "")
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing was added, updated, removed or skipped: the store held the tree already."""
+        return not (self.added or self.updated or self.removed or self.skipped or self.reloaded)
 
 
 @dataclass
