@@ -62,9 +62,13 @@ __all__ = [
     "ordered_kinds",
 ]
 
-#: Bumped when the record's (or the run index's) shape changes; an older record
-#: means a full reload.
-RECORD_FORMAT = 2
+#: Bumped when the record's (or the run index's) shape changes, so that a naklar
+#: that cannot read it says so; a format not in READABLE_FORMATS means a full reload.
+RECORD_FORMAT = 3
+#: Format 2 lacks the revision and ``runs_indexed`` (their defaults fit it), and
+#: its run index the unique key on ``settings_path`` (the store's lock still
+#: keeps writers from adding a run twice).
+READABLE_FORMATS = frozenset({2, 3})
 _RECORD_NAME = "store"
 #: Rows per DELETE ... WHERE id IN (...), below every backend's parameter limit.
 _DELETE_BATCH = 500
@@ -139,7 +143,7 @@ class StoreRecord:
     def from_json(cls, text: str) -> StoreRecord | None:
         """The record, or ``None`` when it was written by an incompatible version."""
         document = json.loads(text)
-        if document.pop("format", None) != RECORD_FORMAT:
+        if document.pop("format", None) not in READABLE_FORMATS:
             return None
         document["columns"] = [
             ColumnRecord(

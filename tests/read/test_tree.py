@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -145,3 +146,33 @@ def test_load_with_a_url_takes_autoload(make_tree: Callable[..., Path]) -> None:
     store = naklar.load(root, url="sqlite://", dict_file="conf.json", autoload=False)
     assert store.report is not None and not store.report.inserted
     assert store.select(as_frame=True).empty
+
+
+def test_a_record_written_before_revisions_is_read_with_their_defaults() -> None:
+    record = StoreRecord("/results", "conf.json", [], next_id=3)
+    document = json.loads(record.to_json())
+    for name in ("revision", "runs_indexed"):
+        del document[name]
+    document["format"] = 2
+
+    reread = StoreRecord.from_json(json.dumps(document))
+
+    assert reread == record
+    assert (reread.revision, reread.runs_indexed) == ("", True)
+
+
+def test_a_record_keeps_fields_it_does_not_know() -> None:
+    document = json.loads(StoreRecord("/results", "conf.json", [], next_id=3).to_json())
+    document["metrics"] = ["f1"]
+
+    reread = StoreRecord.from_json(json.dumps(document))
+
+    assert reread is not None and reread.extra == {"metrics": ["f1"]}
+    assert json.loads(reread.revised().to_json())["metrics"] == ["f1"]
+
+
+def test_a_record_of_an_unknown_format_is_not_read() -> None:
+    document = json.loads(StoreRecord("/results", "conf.json", [], next_id=3).to_json())
+    document["format"] = 99
+
+    assert StoreRecord.from_json(json.dumps(document)) is None
