@@ -16,8 +16,8 @@ current default store.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._read.gc_pause import gc_paused
 from ._read.loaders import Loader
@@ -33,7 +33,23 @@ if TYPE_CHECKING:
 # Public but not in __all__: open() (a star import must not shadow the builtin) and
 # E, _engine, report and skipped, which __getattr__ serves from the current default
 # store (a star import would copy them once, or fail before initialise()).
-__all__ = ["initialise", "connect", "refresh", "reset", "select", "frame", "store"]
+__all__ = [
+    "initialise",
+    "connect",
+    "refresh",
+    "reset",
+    "select",
+    "frame",
+    "store",
+    "varying",
+    "constants",
+    "summary",
+    "missing",
+    "duplicates",
+    "aggregate",
+    "best",
+    "diff",
+]
 
 #: The default store; made on first use, as making it imports SQLAlchemy.
 _store: Store | None = None
@@ -119,6 +135,11 @@ def initialise(
     progress:
         ``False`` never shows a progress bar; by default one appears when
         reading takes more than a second and is not about to finish.
+    metrics:
+        The keys that are results (``['f1', 'accuracy']``), not settings: names
+        or shell-style patterns (``'val_*'``). The store keeps them; frames carry
+        them in ``frame.attrs['naklar_metrics']``; :func:`varying`,
+        :func:`aggregate` and the other analyses use them.
     **keywords:
         The options above from ``on_error`` on (:meth:`naklar.Store.load` takes
         the same ones); any other keywords, when given, are passed to
@@ -151,18 +172,27 @@ def initialise(
 
 @gc_paused()  # the first store of a process imports SQLAlchemy
 def open(  # noqa: A001 (the module API's counterpart of naklar.open)
-    url: str | sa.Engine, *, table_name: str = "experiment", decorators: Any = None
+    url: str | sa.Engine,
+    *,
+    table_name: str = "experiment",
+    decorators: Any = None,
+    root: str | os.PathLike[str] | None = None,
+    path_map: Mapping[str, str] | None = None,
 ) -> Store:
     """Make a persistent store the default one, without scanning its tree.
 
     ``experiment.open('sqlite:///sweep.db')`` then ``select(...)`` works in a new
     Python session after ``connect('sqlite:///sweep.db')`` and ``initialise(...)``
-    in an earlier one. Decorators are not stored: pass them again.
+    in an earlier one. Decorators are not stored: pass them again. ``root=`` or
+    ``path_map=`` move a store whose tree lives elsewhere now (see
+    :meth:`naklar.Store.open`).
     """
     from ._store.store import Store
 
     global _store
-    _store = Store.open(url, table_name=table_name, decorators=decorators)
+    _store = Store.open(
+        url, table_name=table_name, decorators=decorators, root=root, path_map=path_map
+    )
     return _store
 
 
@@ -187,6 +217,56 @@ def select(*arguments: Any, as_frame: bool = False, **filters: Any) -> Any:
 def frame(*arguments: Any, **filters: Any) -> pd.DataFrame:
     """Select runs as a DataFrame; see :meth:`naklar._store.store.Store.frame`."""
     return store().frame(*arguments, **filters)
+
+
+# The sweep analysis of the default store; see naklar._query.analysis.
+
+
+def varying(metrics: Any = None) -> list[str]:
+    """The settings whose values differ across the runs; see :meth:`naklar.Store.varying`."""
+    return store().varying(metrics)
+
+
+def constants() -> dict[str, Any]:
+    """The columns with one value in every run; see :meth:`naklar.Store.constants`."""
+    return store().constants()
+
+
+def summary(metrics: Any = None) -> pd.DataFrame:
+    """One row per column; see :meth:`naklar.Store.summary`."""
+    return store().summary(metrics)
+
+
+def missing(*params: str, metrics: Any = None) -> pd.DataFrame:
+    """The combinations the sweep implies that no run has; see :meth:`naklar.Store.missing`."""
+    return store().missing(*params, metrics=metrics)
+
+
+def duplicates(*params: str, metrics: Any = None) -> pd.DataFrame:
+    """The runs whose settings repeat; see :meth:`naklar.Store.duplicates`."""
+    return store().duplicates(*params, metrics=metrics)
+
+
+def aggregate(
+    metrics: Any = None,
+    over: str | Sequence[str] = "seed",
+    stats: Sequence[str] = ("mean", "std", "sem", "count"),
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Metrics' statistics per group of settings; see :meth:`naklar.Store.aggregate`."""
+    return store().aggregate(metrics, over=over, stats=stats, by=by)
+
+
+def best(
+    metric: str, by: str | Sequence[str] | None = None, mode: Literal["max", "min"] = "max"
+) -> pd.DataFrame:
+    """The best run (per group of ``by``); see :meth:`naklar.Store.best`."""
+    return store().best(metric, by=by, mode=mode)
+
+
+def diff(a: Any, b: Any) -> pd.DataFrame:
+    """The columns that differ between two runs; see :meth:`naklar.Store.diff`."""
+    return store().diff(a, b)
 
 
 _CURRENT = {

@@ -172,3 +172,56 @@ def write_tree(
         skipped[str(path)] = case.reason(path)
     in_report_order = dict(sorted(skipped.items(), key=lambda item: natural_key(item[0])))
     return Tree(root, dict_file, good_runs + len(extra_runs or {}), in_report_order)
+
+
+# A sweep with known answers for the analysis tests: lr x width x seed (3 x 4 x 3),
+# optimizer and dataset constant, momentum only where width is 64; metrics f1, acc.
+SWEEP_LRS = (0.1, 0.01, 0.001)
+SWEEP_WIDTHS = (16, 32, 64, 128)
+SWEEP_SEEDS = (0, 1, 2)
+SWEEP_METRICS = ["f1", "acc"]
+#: Cells that never ran: one (lr, width) with all its seeds, and one lost seed.
+SWEEP_REMOVED = [(0.01, 32, 0), (0.01, 32, 1), (0.01, 32, 2), (0.1, 128, 2)]
+#: The run that ran twice (in two directories).
+SWEEP_DUPLICATED = (0.001, 16, 0)
+SWEEP_NOISE = {0: -0.01, 1: 0.0, 2: 0.01}
+
+
+def sweep_f1(lr: float, width: int, seed: int) -> float:
+    """The f1 of a run: its cell's base plus its seed's noise (mean over seeds = base)."""
+    return sweep_base(lr, width) + SWEEP_NOISE[seed]
+
+
+def sweep_base(lr: float, width: int) -> float:
+    return 0.5 + lr + width / 1000
+
+
+def sweep_runs() -> dict[str, dict[str, Any]]:
+    """The sweep's run directories and their settings (metrics included)."""
+    runs = {}
+    for lr in SWEEP_LRS:
+        for width in SWEEP_WIDTHS:
+            for seed in SWEEP_SEEDS:
+                if (lr, width, seed) in SWEEP_REMOVED:
+                    continue
+                settings: dict[str, Any] = {
+                    "lr": lr,
+                    "width": width,
+                    "seed": seed,
+                    "optimizer": "adam",
+                    "dataset": "iris",
+                    "f1": sweep_f1(lr, width, seed),
+                    "acc": 0.8 + seed / 100,
+                }
+                if width == 64:
+                    settings["momentum"] = 0.9
+                runs[f"lr{lr}/w{width}/s{seed}"] = settings
+    copy = dict(runs["lr{}/w{}/s{}".format(*SWEEP_DUPLICATED)])
+    runs["lr{}/w{}/s{}-again".format(*SWEEP_DUPLICATED)] = copy
+    return runs
+
+
+def write_sweep(root: Path, fmt: str = "pkl") -> None:
+    """Write :func:`sweep_runs` under ``root`` as ``conf.<fmt>`` files."""
+    for directory, settings in sweep_runs().items():
+        write_settings(root / directory / f"conf.{fmt}", settings, fmt)

@@ -26,7 +26,8 @@ store's ``E`` find their columns by key (``E['learning rate']`` finds the column
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -35,6 +36,8 @@ from ..errors import UnknownColumnError, warn
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+
+    from .analysis import Metrics
 
 # The filter machinery (SQLAlchemy) is imported by the methods that use it:
 # registering the accessor must not slow down ``import pandas``.
@@ -110,6 +113,98 @@ class NaklarAccessor:
         result = self._frame.copy()
         result[column] = series.map(translated).astype(series.dtype)
         return result
+
+    # sweep analysis (see naklar._query.analysis)
+
+    def varying(self, metrics: Metrics = None) -> list[str]:
+        """The settings whose values differ across the rows (metrics and naklar's columns left out).
+
+        >>> frame = pd.DataFrame({'C': [1, 2], 'kernel': 'rbf', 'f1': [0.7, 0.9]})
+        >>> frame.naklar.varying(metrics=['f1'])
+        ['C']
+        """
+        from . import analysis
+
+        return analysis.varying(self._frame, metrics)
+
+    def constants(self) -> dict[str, Any]:
+        """The columns with one and the same value in every row, as ``{key: value}``.
+
+        >>> pd.DataFrame({'C': [1, 2], 'kernel': 'rbf'}).naklar.constants()
+        {'kernel': 'rbf'}
+        """
+        from . import analysis
+
+        return analysis.constants(self._frame)
+
+    def summary(self, metrics: Metrics = None) -> pd.DataFrame:
+        """One row per column: role, dtype, runs with a value and their share, distinct
+        values, examples, min and max (see :func:`naklar._query.analysis.summary`)."""
+        from . import analysis
+
+        return analysis.summary(self._frame, metrics)
+
+    def missing(self, *params: str, metrics: Metrics = None) -> pd.DataFrame:
+        """The combinations of ``params`` (default: every varying setting) that no run has.
+
+        >>> frame = pd.DataFrame({'C': [1, 1, 2], 'kernel': ['rbf', 'linear', 'rbf']})
+        >>> frame.naklar.missing('C', 'kernel')
+           C  kernel
+        0  2  linear
+        """
+        from . import analysis
+
+        return analysis.missing(self._frame, *params, metrics=metrics)
+
+    def duplicates(self, *params: str, metrics: Metrics = None) -> pd.DataFrame:
+        """The rows whose combination of ``params`` (default: every varying setting) repeats."""
+        from . import analysis
+
+        return analysis.duplicates(self._frame, *params, metrics=metrics)
+
+    def aggregate(
+        self,
+        metrics: Metrics = None,
+        over: str | Sequence[str] = "seed",
+        stats: Sequence[str] = ("mean", "std", "sem", "count"),
+        by: str | Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Each metric's ``stats`` per combination of the varying settings but ``over``
+        (or of ``by``), with ``n_runs`` and ``incomplete`` per group
+        (see :func:`naklar._query.analysis.aggregate`)."""
+        from . import analysis
+
+        return analysis.aggregate(self._frame, metrics, over=over, stats=stats, by=by)
+
+    def best(
+        self,
+        metric: str,
+        by: str | Sequence[str] | None = None,
+        mode: Literal["max", "min"] = "max",
+    ) -> pd.DataFrame:
+        """The best run by ``metric`` (``mode='max'`` or ``'min'``), or one per group of ``by``.
+
+        >>> frame = pd.DataFrame({'C': [1, 2, 3], 'f1': [0.7, 0.9, 0.8]})
+        >>> frame.naklar.best('f1')
+           C   f1
+        1  2  0.9
+        """
+        from . import analysis
+
+        return analysis.best(self._frame, metric, by=by, mode=mode)
+
+    def diff(self, a: Any, b: Any) -> pd.DataFrame:
+        """The columns whose values differ between two runs: index labels or dicts of filters.
+
+        >>> frame = pd.DataFrame({'C': [1, 2], 'kernel': 'rbf', 'f1': [0.7, 0.9]})
+        >>> frame.naklar.diff(0, {'C': 2})
+              0    1
+        C     1    2
+        f1  0.7  0.9
+        """
+        from . import analysis
+
+        return analysis.diff(self._frame, a, b)
 
     # helpers
 

@@ -23,6 +23,8 @@ __all__ = [
     "load_json",
     "load_joblib",
     "load_yaml",
+    "YAML_ALIAS_BOUND",
+    "yaml_alias_problem",
     "loader_for",
     "read_settings",
     "parser_for",
@@ -52,16 +54,85 @@ def _parse_json(handle: BinaryIO) -> Any:
     return json.loads(handle.read())
 
 
+#: How many nodes YAML aliases may add to one settings file, written out (see :func:`load_yaml`).
+YAML_ALIAS_BOUND = 100_000
+
+
 def load_yaml(path: str) -> Any:
-    """Parse ``path`` with ``yaml.safe_load`` (needs the ``yaml`` extra)."""
+    """Parse ``path`` as ``yaml.safe_load`` would, refusing alias loops and alias bombs.
+
+    libyaml's parser is used where PyYAML has it. The document is composed into
+    nodes first and checked before any Python object is built: an alias inside
+    the node it names (``x: &a [*a]``) is a loop, and aliases that would add more
+    than :data:`YAML_ALIAS_BOUND` nodes once written out (a few hundred bytes can
+    name ten million) make the file a :class:`SettingsFileError`, so it is skipped
+    like any unreadable file. Needs the ``yaml`` extra.
+    """
     try:
         import yaml
     except ImportError as error:  # pragma: no cover - depends on the install
         raise NaklarError(
             f"{path}: reading YAML needs PyYAML; install it with pip install 'naklar[yaml]'"
         ) from error
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(path, "rb") as handle:
-        return yaml.safe_load(handle)
+        loader = loader_class(handle)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            problem = yaml_alias_problem(node)
+            if problem:
+                raise SettingsFileError(path, problem)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
+
+
+def yaml_alias_problem(root: Any) -> str | None:
+    """Why a composed YAML document is refused (an alias loop, too much expansion), or None.
+
+    Nodes that aliases share are counted once per use: that is the size of
+    the Python objects the document would become.
+    """
+    expanded: dict[int, int] = {}  # node id -> its nodes, written out
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            on_path.discard(id(node))
+            expanded[id(node)] = 1 + sum(expanded[id(child)] for child in _yaml_children(node))
+            continue
+        if id(node) in expanded:
+            continue
+        if id(node) in on_path:
+            anchor = getattr(node, "anchor", None)
+            return (
+                "a YAML alias refers to a node that contains it (a loop"
+                + (f" through &{anchor}" if anchor else "")
+                + "); write the value out instead of aliasing it"
+            )
+        on_path.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in _yaml_children(node) if id(child) not in expanded)
+    written_out = expanded[id(root)]
+    if written_out - len(expanded) > YAML_ALIAS_BOUND:
+        return (
+            f"YAML aliases expand the file from {len(expanded):,} to {written_out:,} nodes, "
+            f"more than the {YAML_ALIAS_BOUND:,} extra nodes naklar allows (an alias bomb "
+            "exhausts memory); write the values out or load the file with load_func="
+        )
+    return None
+
+
+def _yaml_children(node: Any) -> list[Any]:
+    value = node.value
+    if not isinstance(value, list):
+        return []  # a scalar
+    if value and isinstance(value[0], tuple):
+        return [part for pair in value for part in pair]
+    return value
 
 
 def load_joblib(path: str) -> dict[str, Any]:

@@ -79,12 +79,29 @@ class SettingsRows:
 
     def columns(self, keys: Sequence[str]) -> list[Sequence[Any]]:
         """The values of each key, one per row (``None`` where a row lacks the key)."""
-        if len(self.key_sets) == 1:  # one transpose gives every column
-            transposed = list(zip(*self.values, strict=True)) if self.values else []
+        if len(self.key_sets) == 1 and self.values:  # one transpose gives every column
+            transposed = list(zip(*self.values, strict=True))
             position = {key: index for index, key in enumerate(self.key_sets[0])}
             nothing = [None] * len(self.values)
             return [transposed[position[key]] if key in position else nothing for key in keys]
         return [self._column(key) for key in keys]
+
+    def drop_rows(self, positions: Collection[int]) -> None:
+        """Remove the rows at these positions (a set or dict), keeping the others in order.
+
+        :meth:`keys` then lists only the keys of the rows left.
+        """
+        if not positions:
+            return
+        kept = [index for index in range(len(self.values)) if index not in positions]
+        self.directories = [self.directories[index] for index in kept]
+        self.values = [self.values[index] for index in kept]
+        old_sets, old_numbers = self.key_sets, [self.key_set_of[index] for index in kept]
+        self.key_sets, self._numbers = [], {}  # only the key sets of rows left
+        renumbered = {
+            number: self._number(old_sets[number]) for number in dict.fromkeys(old_numbers)
+        }
+        self.key_set_of = [renumbered[number] for number in old_numbers]
 
     def drop_keys(self, keys: Collection[str]) -> None:
         """Remove these keys (and their values) from every row."""

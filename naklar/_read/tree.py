@@ -113,6 +113,9 @@ class LoadReport:
     inserted: bool = True
     #: Set by a refresh: what it added, updated, removed and skipped.
     changes: RefreshCounts | None = None
+    #: Metric columns the reading found (a tool's metrics files); the store
+    #: records them with the ``metrics`` load option.
+    metrics: set[str] = field(default_factory=set)
 
     def __str__(self) -> str:
         lines = [
@@ -161,6 +164,8 @@ class LoadOptions:
     include_hidden: bool = False
     workers: int | None = None
     progress: bool | None = None
+    #: Metric columns (results, not settings): names or shell-style patterns.
+    metrics: Collection[str] | None = None
 
     @classmethod
     def from_keywords(cls, keywords: Mapping[str, Any], caller: str) -> LoadOptions:
@@ -280,6 +285,7 @@ def finish_load(
     tally, rows = read.tally, read.rows
     _drop_unsupported(tally, rows, report, on_unsupported, read.first_unsupported)
     _rename_reserved_keys(tally, rows, report)
+    _rename_keys_that_are_not_text(tally, rows, report)
     kinds = tally.column_kinds(_keys_in_order(rows, tally))
     _record_value_changes(tally, kinds, report)
     if on_error == "warn":
@@ -398,6 +404,40 @@ def _rename_reserved_keys(tally: KindTally, rows: SettingsRows, report: LoadRepo
             "keys named like naklar's own columns are stored under new names: "
             + ", ".join(f"{key!r} as {new!r}" for key, new in report.renamed_keys.items())
         )
+
+
+def _rename_keys_that_are_not_text(
+    tally: KindTally, rows: SettingsRows, report: LoadReport
+) -> None:
+    """A key holding a lone surrogate is stored under its escaped spelling, ``'\\ud800'``.
+
+    No database driver, pandas or Arrow takes such a string as a name (it is no
+    valid Unicode text); the escaped spelling is what ``json.dumps`` writes.
+    """
+    renamed = {}
+    for key in [key for key in tally.kinds if not _is_text(key)]:
+        escaped = key.encode("utf-8", "backslashreplace").decode("utf-8")
+        new_key = escaped if escaped not in tally.kinds else _unused_key(escaped, tally)
+        tally.rename(key, new_key)
+        rows.rename_key(key, new_key)
+        renamed[key] = report.renamed_keys[key] = new_key
+    if renamed:
+        warn(
+            "keys holding lone surrogates (not valid Unicode, so no database or pandas takes "
+            "them as names) are stored under their escaped spelling: "
+            + ", ".join(f"{key!r} as {new!r}" for key, new in renamed.items())
+        )
+
+
+def _is_text(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogates), so that it encodes as UTF-8."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _unused_key(key: str, tally: KindTally) -> str:

@@ -44,6 +44,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from .._query.metrics import as_names
 from .._read.loaders import Loader
 from .._read.tree import LoadOptions, LoadReport, OnError
 from .._read.values import Kind
@@ -60,6 +61,7 @@ __all__ = [
     "RECORD_FORMAT",
     "specs_from_record",
     "ordered_kinds",
+    "merged_metrics",
 ]
 
 #: Bumped when the record's (or the run index's) shape changes, so that a naklar
@@ -119,6 +121,8 @@ class StoreRecord:
     setter_keys: list[str] = field(default_factory=list)  # refresh needs their setters
     dropped_keys: dict[str, str] = field(default_factory=dict)
     renamed_keys: dict[str, str] = field(default_factory=dict)
+    #: Metric columns: names or patterns (see :mod:`naklar._query.analysis`).
+    metrics: list[str] = field(default_factory=list)
     #: False while an in-memory load's runs are held by the store that loaded them.
     runs_indexed: bool = True
     #: A new value at each write (:meth:`revised`); empty in records written without one.
@@ -185,6 +189,7 @@ class StoreRecord:
             dropped_keys=dict(report.dropped_keys),
             renamed_keys=dict(report.renamed_keys),
             revision=uuid.uuid4().hex,
+            metrics=merged_metrics(as_names(options.metrics), report.metrics),
         )
 
     def describes_load(
@@ -225,7 +230,13 @@ class StoreRecord:
             include_hidden=self.include_hidden,
             workers=workers,
             progress=progress,
+            metrics=self.metrics or None,
         )
+
+
+def merged_metrics(*groups: Iterable[str]) -> list[str]:
+    """Metric names (or patterns) from several sources, each once, sorted."""
+    return sorted({str(name) for group in groups for name in group})
 
 
 def _stored_keys(restrict_keys: Iterable[str] | None) -> list[str] | None:

@@ -20,6 +20,7 @@ from .._read.tree import (
     LoadedTree,
     LoadOptions,
     LoadReport,
+    OnError,
     RefreshCounts,
     finish_load,
     raise_first_problem,
@@ -29,7 +30,8 @@ from .._read.values import KindTally, infer_column_kind
 from .._read.workers import read_files, start_read
 from .._table.model import assign_names
 from ..errors import NaklarWarning, NoSettingsFilesError
-from .catalog import ColumnRecord, IndexedRun, StoreRecord, ordered_kinds
+from .catalog import ColumnRecord, IndexedRun, StoreRecord, merged_metrics, ordered_kinds
+from .fitting import fit_refresh
 
 __all__ = [
     "FileChanges",
@@ -145,13 +147,14 @@ class RefreshPlan:
 
 
 def plan_refresh(
-    record: StoreRecord, indexed: Mapping[str, IndexedRun], options: LoadOptions
+    record: StoreRecord, indexed: Mapping[str, IndexedRun], options: LoadOptions, dialect: str
 ) -> RefreshPlan:
     """Walk the tree, read what is new or changed since ``indexed``, and say what to change.
 
     ``record`` and ``indexed`` are the store's record and run index as read
     from the database; ``options`` are the record's, completed with the code
-    (:meth:`StoreRecord.load_options`). Nothing is written.
+    (:meth:`StoreRecord.load_options`); runs that would cross a limit of the
+    ``dialect``'s database are skipped. Nothing is written.
     """
     root = record.root_dir
     if not record.runs_indexed:
@@ -203,6 +206,8 @@ def plan_refresh(
         # held until it is known that no full load (which warns about the whole tree) follows
         warnings.simplefilter("always", NaklarWarning)
         tree = finish_load(read, report, options.on_error, options.on_unsupported)
+        read.skipped += _skipped_to_fit(dialect, record, tree, options.on_error)
+    plan.counts = _refresh_counts(changes, read)
     fixed = [key for key, deco in parsed_decorators.items() if deco.column is not None]
     merged = merge_columns(record.columns, tree.tally, fixed)
     if merged.widened:
@@ -232,6 +237,7 @@ def plan_refresh(
         next_id=next_id,
         dropped_keys={**record.dropped_keys, **report.dropped_keys},
         renamed_keys={**record.renamed_keys, **report.renamed_keys},
+        metrics=merged_metrics(record.metrics, report.metrics),
     )
     plan.new_columns = new_columns
     plan.deleted_ids = changes.removed_ids + list(changes.changed_ids.values())
@@ -266,6 +272,15 @@ def _reloading(plan: RefreshPlan) -> RefreshPlan:
     plan.reload = True
     plan.counts.reloaded = True
     return plan
+
+
+def _skipped_to_fit(
+    dialect: str, record: StoreRecord, tree: LoadedTree, on_error: OnError
+) -> list[tuple[str, str]]:
+    """Runs the backend cannot store, taken out of ``tree`` (:func:`.fitting.fit_refresh`)."""
+    stored = [(column.key, column.kind) for column in record.columns]
+    skipped = fit_refresh(tree, stored, dialect, on_error)
+    return [(entry.path, entry.reason) for entry in skipped]
 
 
 def _run_directories(root: str, indexed: Mapping[str, IndexedRun]) -> dict[str, int | None]:

@@ -10,14 +10,15 @@ import contextlib
 import os
 import warnings
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .._query.filters import parse_selection
+from .._query.metrics import Metrics, as_names, metric_columns
 from .._read.gc_pause import gc_paused
 from .._read.loaders import Loader
 from .._read.tree import (
@@ -40,6 +41,7 @@ from .._table.model import (
     parse_decorators,
 )
 from ..errors import FilterError, NaklarError, NotInitialisedError, UnknownColumnError
+from . import analysis as store_analysis
 from .applying import write_load, write_refresh
 from .bulk import fetch_columns
 from .catalog import (
@@ -49,10 +51,13 @@ from .catalog import (
     IndexedRun,
     StoreRecord,
     kind_of_type,
+    merged_metrics,
     ordered_kinds,
     specs_from_record,
 )
 from .engines import create_owned_engine, opening
+from .fitting import check_load_fits, fit_load
+from .portable import move_store, prefix_moves
 from .refreshing import RefreshPlan, plan_refresh
 from .snapshot import outlives_process, snapshot_for
 from .transactions import write_transaction
@@ -118,7 +123,7 @@ class Store:
         keyword arguments of :func:`naklar.experiment.initialise`, which
         describes them: ``dict_file``, ``load_func``, ``decorators``,
         ``restrict_keys``, ``on_error``, ``on_unsupported``, ``follow_symlinks``,
-        ``include_hidden``, ``workers``, ``progress``.
+        ``include_hidden``, ``workers``, ``progress``, ``metrics``.
 
         Loading again in the same store replaces the table: re-running a notebook
         cell just works. A *new* store on a database that already holds this tree
@@ -180,7 +185,10 @@ class Store:
     ) -> _Loaded:
         """Replace the store's tables with ``tree``, in the caller's write transaction."""
         decorators = parse_decorators(options.decorators)
+        dialect = self.engine.dialect.name
+        fit_load(tree, dialect, options.on_error)
         specs = _column_specs(tree, decorators)
+        check_load_fits(tree, _column_kinds(specs, tree), dialect)
         table, model = build_model(
             self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
         )
@@ -226,6 +234,8 @@ class Store:
         """The database holds this tree already: adopt it and, with ``autoload``, refresh it."""
         self._adopt(record, parse_decorators(options.decorators), record.root_dir)
         self._decorators = options.decorators
+        if options.metrics is not None:
+            self.add_metrics(options.metrics)
         if not autoload:
             return self.report  # type: ignore[return-value]
         return self.refresh(
@@ -243,6 +253,8 @@ class Store:
         *,
         table_name: str = TABLE_NAME,
         decorators: Mapping[str, Any] | None = None,
+        root: str | os.PathLike[str] | None = None,
+        path_map: Mapping[str, str] | None = None,
     ) -> Store:
         """Reopen a store that :meth:`load` filled, without scanning the tree.
 
@@ -255,6 +267,13 @@ class Store:
         decorators:
             The decorators the store was loaded with: functions are not stored
             in the database, so getters apply only when passed again.
+        root:
+            Where the tree is now, when it moved since the load (a store built
+            on a cluster, opened on a laptop): refresh walks it, and text values
+            under the old root move with it (:mod:`naklar._store.portable`).
+        path_map:
+            ``{'/old/prefix': '/new/prefix'}``: moves the root and text values
+            under each old prefix.
 
         Raises
         ------
@@ -276,6 +295,9 @@ class Store:
             )
         if record is None:
             raise NotInitialisedError(_no_store_message(table_name, store.engine))
+        moves = prefix_moves(record.root_dir, root, path_map)
+        if moves:
+            record = move_store(store.engine, table_name, store._catalog, record, moves)
         store._adopt(record, parse_decorators(decorators), record.root_dir)
         store._decorators = decorators
         return store
@@ -319,7 +341,8 @@ class Store:
         self._index_held_runs()
         with self.engine.connect() as connection:
             record, indexed = self._stored_state(connection)
-        plan = plan_refresh(record, indexed, code.options_for(record))
+        dialect = self.engine.dialect.name
+        plan = plan_refresh(record, indexed, code.options_for(record), dialect)
         self._load_func, self._decorators = code.load_func, code.decorators
         if plan.writes_nothing:
             self._use_record(record, parse_decorators(code.decorators))
@@ -328,9 +351,8 @@ class Store:
             record = self._stored_state(connection, runs=False)[0]
             if record.revision != plan.revision:
                 # another process wrote since the plan was made: plan from what it left
-                plan = plan_refresh(
-                    record, self._catalog.read_runs(connection), code.options_for(record)
-                )
+                indexed = self._catalog.read_runs(connection)
+                plan = plan_refresh(record, indexed, code.options_for(record), dialect)
             if plan.reload:
                 tree = start_loading(
                     record.root_dir,
@@ -422,6 +444,81 @@ class Store:
             self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
         )
         self._record = record
+
+    # -- settings and metrics -----------------------------------------------
+
+    @property
+    def metrics(self) -> list[str]:
+        """The columns that are metrics (results), not settings, in column order.
+
+        From the ``metrics`` load option (names or patterns, see
+        :mod:`naklar._query.metrics`) and the metrics a tool's files name; kept in
+        the store's record, so they survive reopening and refreshing.
+        """
+        if self._record is None:
+            return []
+        return metric_columns(self.columns, self._record.metrics)
+
+    def add_metrics(self, metrics: Collection[str]) -> None:
+        """Mark more columns (names or patterns) as metrics, in the store's record."""
+        record = self._record
+        if record is None:
+            raise NotInitialisedError("nothing is loaded yet: load a tree before naming metrics")
+        if merged_metrics(record.metrics, as_names(metrics)) == record.metrics:
+            return
+        with self._writing("record the metrics") as connection:
+            # to the record as it is now: another process may have written since
+            current = self._stored_state(connection, runs=False)[0]
+            names = merged_metrics(current.metrics, as_names(metrics))
+            if names != current.metrics:
+                current = current.revised(metrics=names)
+                self._catalog.write_record(connection, current)
+        self._use_record(current, parse_decorators(self._decorators))
+
+    # -- sweep analysis (computed in the database where a frame would be large) --
+
+    def varying(self, metrics: Metrics = None) -> list[str]:
+        """The settings whose values differ across the runs; see ``df.naklar.varying``."""
+        return store_analysis.varying(self, metrics)
+
+    def constants(self) -> dict[str, Any]:
+        """The columns with one value in every run; see ``df.naklar.constants``."""
+        return store_analysis.constants(self)
+
+    def summary(self, metrics: Metrics = None) -> pd.DataFrame:
+        """One row per column (role, dtype, runs, share, distinct, examples, min, max)."""
+        return store_analysis.summary(self, metrics)
+
+    def missing(self, *params: str, metrics: Metrics = None) -> pd.DataFrame:
+        """The combinations of ``params`` (default: the varying settings) no run has."""
+        return store_analysis.missing(self, params, metrics)
+
+    def duplicates(self, *params: str, metrics: Metrics = None) -> pd.DataFrame:
+        """The runs whose combination of ``params`` (default: the varying settings) repeats."""
+        return store_analysis.duplicates(self, params, metrics)
+
+    def aggregate(
+        self,
+        metrics: Metrics = None,
+        over: str | Sequence[str] = "seed",
+        stats: Sequence[str] = ("mean", "std", "sem", "count"),
+        by: str | Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Each metric's ``stats`` per group of settings; see ``df.naklar.aggregate``."""
+        return store_analysis.aggregate(self, metrics, over, stats, by)
+
+    def best(
+        self,
+        metric: str,
+        by: str | Sequence[str] | None = None,
+        mode: Literal["max", "min"] = "max",
+    ) -> pd.DataFrame:
+        """The run with the best ``metric``, or one per group of ``by``; see ``df.naklar.best``."""
+        return store_analysis.best(self, metric, by, mode)
+
+    def diff(self, a: Any, b: Any) -> pd.DataFrame:
+        """The columns that differ between two runs, each a dict of filters or a ``naklar_dir``."""
+        return store_analysis.diff(self, a, b)
 
     # -- selecting ----------------------------------------------------------
 
@@ -521,15 +618,18 @@ class Store:
         conditions: list[sa.ColumnElement[bool]],
         dtype_backend: DtypeBackend = None,
     ) -> pd.DataFrame:
+        from .._query.analysis import mark_metrics
+
+        frame = None
         if (
             self._snapshot is not None
             and dtype_backend is None
             and not any(map(_has_getter, specs))
         ):
             frame = self._frame_through_snapshot(specs, conditions)
-            if frame is not None:
-                return frame
-        return self._frame_from_table(specs, conditions, dtype_backend)
+        if frame is None:
+            frame = self._frame_from_table(specs, conditions, dtype_backend)
+        return mark_metrics(frame, self.metrics)
 
     def _frame_from_table(
         self,
@@ -666,6 +766,11 @@ def _column_specs(tree: LoadedTree, decorators: Mapping[str, Decorator]) -> list
     ]
 
 
+def _column_kinds(specs: list[ColumnSpec], tree: LoadedTree) -> list[tuple[str, Kind | None]]:
+    """Each column's key and kind; ``None`` for a decorator's own column."""
+    return [(spec.key, None if spec.has_own_column else tree.kinds.get(spec.key)) for spec in specs]
+
+
 def _column_record(spec: ColumnSpec, tree: LoadedTree) -> ColumnRecord:
     kind = tree.kinds.get(spec.key)
     seen = ordered_kinds(tree.tally.kinds.get(spec.key, ()))
@@ -694,6 +799,8 @@ def open_store(
     *,
     table_name: str = TABLE_NAME,
     decorators: Mapping[str, Any] | None = None,
+    root: str | os.PathLike[str] | None = None,
+    path_map: Mapping[str, str] | None = None,
 ) -> Store:
     """Reopen a persistent store without scanning its tree; see :meth:`Store.open`.
 
@@ -701,5 +808,8 @@ def open_store(
 
         store = naklar.open('sqlite:///sweep.db')
         store.frame(C=[1, 2])
+        store = naklar.open('sqlite:///sweep.db', path_map={'/cluster': '~/mnt'})
     """
-    return Store.open(url, table_name=table_name, decorators=decorators)
+    return Store.open(
+        url, table_name=table_name, decorators=decorators, root=root, path_map=path_map
+    )

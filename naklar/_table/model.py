@@ -12,12 +12,13 @@ Column names (always quoted by SQLAlchemy, so ``select``, ``order``,
   UTF-8 bytes (PostgreSQL cuts longer names, which would merge two keys sharing
   a prefix; MySQL allows 64 characters), no control characters (NUL breaks
   every backend), no characters beyond the Basic Multilingual Plane (MySQL
-  rejects emoji in names), no trailing whitespace (MySQL rejects it);
+  rejects emoji in names), no trailing whitespace (MySQL rejects it), no
+  ``%(`` or ``__[`` (SQLAlchemy reads them as bind parameters);
 * otherwise the name is the key with those characters replaced by ``_``, cut
   to fit, plus ``_`` and 8 hex digits of the key's SHA-1: ``'' -> key_da39a3ee``;
 * names that SQLite or MySQL would take for the same column (they ignore case;
-  MySQL also folds ``İ`` to ``i``) get a numbered suffix, ``LR -> LR_1``, and
-  the load warns naming them.
+  MySQL also folds ``İ`` to ``i`` and weighs ``ß`` and ``ſ`` as ``s``) get a
+  numbered suffix, ``LR -> LR_1``, and the load warns naming them.
 
 Attributes: a key that is a plain identifier (not a Python keyword, not
 starting with ``_``, not an attribute of the mapped class such as
@@ -193,7 +194,7 @@ def assign_names(keys: list[str]) -> dict[str, tuple[str, str]]:
     if suffixed:
         warn(
             "keys that differ only in case (SQLite and MySQL compare column names ignoring "
-            "case) get numbered column names: "
+            "case; MySQL also takes ß and ſ for s) get numbered column names: "
             + _renames(suffixed)
             + ". Select them by their keys as usual."
         )
@@ -215,8 +216,15 @@ def portable_column_name(key: str) -> str:
     if _is_portable(key):
         return key
     cleaned = "".join(char if _is_portable_char(char) else "_" for char in key).rstrip()
+    cleaned = _without_bind_markers(cleaned)
     digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_DIGITS]
     return _fit(cleaned or "key", f"_{digest}")
+
+
+#: Text SQLAlchemy reads as a bind parameter in any statement (``%(p0)s``, its
+#: positional rewriting) or a post-compile marker: a column name holding it
+#: would turn into a ``?`` on SQLite.
+_BIND_MARKERS = ("%(", "__[")
 
 
 def _is_portable(name: str) -> bool:
@@ -224,8 +232,15 @@ def _is_portable(name: str) -> bool:
         bool(name)
         and name == name.rstrip()
         and all(_is_portable_char(char) for char in name)
+        and not any(marker in name for marker in _BIND_MARKERS)
         and len(name.encode("utf-8")) <= MAX_NAME_BYTES
     )
+
+
+def _without_bind_markers(name: str) -> str:
+    for marker in _BIND_MARKERS:
+        name = name.replace(marker, "_" * len(marker))
+    return name
 
 
 def _is_portable_char(char: str) -> bool:
@@ -243,9 +258,12 @@ def _name_fold(name: str) -> str:
     """What SQLite and MySQL compare column names by: case folded.
 
     ``casefold`` turns ``İ`` into ``i`` plus a combining dot, which MySQL does
-    not keep, so that dot is dropped.
+    not keep, so that dot is dropped. MySQL's general collation weighs ``ß``
+    (and ``ſ``, which ``casefold`` turns into ``s``) as ``s``, where ``casefold``
+    writes ``ss``: ``ß`` is folded to ``s`` first, so that the two never share
+    a name there.
     """
-    return name.casefold().replace("\u0307", "")
+    return name.replace("ß", "s").replace("ẞ", "s").casefold().replace("\u0307", "")
 
 
 def build_model(

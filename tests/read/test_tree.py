@@ -163,12 +163,12 @@ def test_a_record_written_before_revisions_is_read_with_their_defaults() -> None
 
 def test_a_record_keeps_fields_it_does_not_know() -> None:
     document = json.loads(StoreRecord("/results", "conf.json", [], next_id=3).to_json())
-    document["metrics"] = ["f1"]
+    document["notes"] = ["from a newer naklar"]
 
     reread = StoreRecord.from_json(json.dumps(document))
 
-    assert reread is not None and reread.extra == {"metrics": ["f1"]}
-    assert json.loads(reread.revised().to_json())["metrics"] == ["f1"]
+    assert reread is not None and reread.extra == {"notes": ["from a newer naklar"]}
+    assert json.loads(reread.revised().to_json())["notes"] == ["from a newer naklar"]
 
 
 def test_a_record_of_an_unknown_format_is_not_read() -> None:

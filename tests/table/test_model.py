@@ -45,14 +45,17 @@ ODD_KEYS: list[Any] = [
     "nul\x00char",
     "class",
     "%(name)s",
+    "%(p0)s",
+    "__[POSTCOMPILE_p0]",
+    "ß",
+    "ſ",
+    "\ud800",
     "a:b",
     "quote'\"`",
     7,  # a non-string key becomes '7'
 ]
-PUBLIC_KEYS = [
-    "naklar_id_1" if key == "naklar_id" else "naklar_dir_1" if key == "naklar_dir" else str(key)
-    for key in ODD_KEYS
-]
+RENAMED = {"naklar_id": "naklar_id_1", "naklar_dir": "naklar_dir_1", "\ud800": "\\ud800"}
+PUBLIC_KEYS = [RENAMED.get(key, str(key)) for key in ODD_KEYS]
 
 
 @pytest.mark.parametrize(
@@ -68,8 +71,14 @@ PUBLIC_KEYS = [
         ("x" * 63, "x" * 63),
         ("x" * 64, "x" * 54 + "_bb2fa3ee"),
         ("é" * 32, "é" * 27 + "_90d16168"),  # 64 bytes: too long in bytes, not characters
+        ("%(p0)s", "__p0)s_7ae522e1"),
+        ("__[POSTCOMPILE_p0]", "___POSTCOMPILE_p0]_146d8959"),
+        ("\ud800", "__10db70ec"),
     ],
-    ids=["space", "keyword", "unicode", "empty", "trailing", "nul", "emoji", "63", "64", "bytes"],
+    ids=[
+        *("space", "keyword", "unicode", "empty", "trailing", "nul", "emoji", "63", "64", "bytes"),
+        *("bind_parameter", "post_compile_marker", "surrogate"),
+    ],
 )
 def test_portable_column_name_for_key(key: str, name: str) -> None:
     assert portable_column_name(key) == name
@@ -88,8 +97,10 @@ def test_portable_column_name_long_keys_sharing_prefix_differ() -> None:
         (["İ", "i"], ["İ", "i_1"], "'i' as column 'i_1'"),
         (["NAKLAR_ID"], ["NAKLAR_ID_1"], "'NAKLAR_ID' as column 'NAKLAR_ID_1'"),
         (["a", "a_1", "A"], ["a", "a_1", "A_2"], "'A' as column 'A_2'"),
+        (["ß", "ſ"], ["ß", "ſ_1"], "'ſ' as column 'ſ_1'"),
+        (["s", "ß"], ["s", "ß_1"], "'ß' as column 'ß_1'"),
     ],
-    ids=["ascii", "umlaut", "dotted_i", "reserved", "suffix_taken"],
+    ids=["ascii", "umlaut", "dotted_i", "reserved", "suffix_taken", "sharp_s_long_s", "sharp_s"],
 )
 def test_assign_names_case_clash_suffixed_with_warning(
     keys: list[str], names: list[str], warning: str
@@ -99,8 +110,9 @@ def test_assign_names_case_clash_suffixed_with_warning(
 
     assert [assigned[key][0] for key in keys] == names
     assert [str(record.message) for record in records] == [
-        "keys that differ only in case (SQLite and MySQL compare column names ignoring case) "
-        f"get numbered column names: {warning}. Select them by their keys as usual."
+        "keys that differ only in case (SQLite and MySQL compare column names ignoring case; "
+        f"MySQL also takes ß and ſ for s) get numbered column names: {warning}. Select them by "
+        "their keys as usual."
     ]
 
 
@@ -158,8 +170,11 @@ def test_load_odd_keys_warns_about_renames(odd_keys_store: naklar.Store) -> None
     assert odd_keys_store.load_warnings == [  # type: ignore[attr-defined]
         "keys named like naklar's own columns are stored under new names: 'naklar_id' as "
         "'naklar_id_1', 'naklar_dir' as 'naklar_dir_1'",
-        "keys that differ only in case (SQLite and MySQL compare column names ignoring case) "
-        "get numbered column names: 'lr' as column 'lr_1'. Select them by their keys as usual.",
+        "keys holding lone surrogates (not valid Unicode, so no database or pandas takes them "
+        "as names) are stored under their escaped spelling: '\\ud800' as '\\\\ud800'",
+        "keys that differ only in case (SQLite and MySQL compare column names ignoring case; "
+        "MySQL also takes ß and ſ for s) get numbered column names: 'lr' as column 'lr_1', "
+        "'ſ' as column 'ſ_1'. Select them by their keys as usual.",
     ]
 
 
