@@ -378,3 +378,24 @@ def test_a_reader_sees_a_refresh_whole_or_not_at_all(url: str, table_name: str, 
     assert answer == ("refreshed", 0, 6, 0)
     assert seen <= {(0,) * 6, (1,) * 6}
     assert (1,) * 6 in seen
+
+
+def test_metrics_named_from_an_old_open_keep_another_process_s_columns(
+    url: str, table_name: str, root: Path
+) -> None:
+    load(url, table_name, root)
+    engine = sa.create_engine(url)
+    try:
+        old = naklar.open(engine, table_name=table_name)
+        write_run(root, 6, optimizer="adam")
+        [answer] = run_processes([(refresh_in_process, (url, table_name))])
+        assert answer == ("refreshed", 1, 0, 0)
+
+        old.add_metrics(["v"])
+
+        reopened = naklar.open(engine, table_name=table_name)
+        assert "optimizer" in reopened.columns
+        assert reopened.metrics == ["v"]
+    finally:
+        engine.dispose()
+    assert_a_new_process_refreshes(url, table_name, root)
