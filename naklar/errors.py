@@ -6,6 +6,7 @@
     ├── NotInitialisedError      select() before initialise()/load()
     ├── SettingsFileError        a settings file could not be read or is not a dict
     ├── NoSettingsFilesError     the root holds no settings file (or does not exist)
+    ├── NothingLoadedError       settings files were found, but none became a row
     ├── UnsupportedValueError    a value maps onto no column type (e.g. a numpy array)
     ├── UnknownColumnError       a filter or column name that is not a column
     └── FilterError              a filter naklar cannot evaluate where it was asked to
@@ -19,12 +20,14 @@ import contextlib
 import os
 import sys
 import warnings
+from typing import Any
 
 __all__ = [
     "NaklarError",
     "NotInitialisedError",
     "SettingsFileError",
     "NoSettingsFilesError",
+    "NothingLoadedError",
     "UnsupportedValueError",
     "UnknownColumnError",
     "FilterError",
@@ -55,12 +58,28 @@ class NoSettingsFilesError(NaklarError, FileNotFoundError):
     """The root directory does not exist or holds no settings file."""
 
 
+class NothingLoadedError(NaklarError):
+    """Settings files were found but none could be read: the load would be an empty table.
+
+    ``report`` is the load report (:class:`naklar.LoadReport`) listing every file
+    with its reason.
+    """
+
+    def __init__(self, message: str, report: Any) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 class UnsupportedValueError(NaklarError, TypeError):
     """A settings value cannot be stored in a column (e.g. a numpy array)."""
 
 
-class UnknownColumnError(NaklarError, KeyError):
-    """A name used as a column or filter is not a column of the table."""
+class UnknownColumnError(NaklarError, KeyError, AttributeError):
+    """A name used as a column or filter is not a column of the table.
+
+    A ``KeyError`` for ``E['key']`` and ``select('key')``, an ``AttributeError``
+    for ``E.key``, so ``getattr(E, name, default)`` and ``hasattr`` work.
+    """
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""

@@ -6,15 +6,18 @@ sits over figures::
     from naklar import experiment
     experiment.initialise('./results/', dict_file='conf.json')
     experiment.select('path', C=[1, 2])
-    experiment.select('i', experiment.E.f1 > 0.82)
+    experiment.select('i', experiment.E.f1 > 0.81)
 
 ``experiment.E`` (the mapped class), ``experiment._engine`` (the SQLAlchemy
 engine) and ``experiment.report`` (what the last load did) always refer to the
-current default store.
+current default store; ``E = experiment.E`` taken once stands for the current
+table after the load cell runs again.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -153,7 +156,7 @@ def initialise(
     """
     engine_kwargs = {name: value for name, value in keywords.items() if name not in LOAD_OPTIONS}
     if engine_kwargs:
-        connect(**engine_kwargs)
+        _connect_with_engine_keywords(engine_kwargs)
     options = LoadOptions.from_keywords(
         {
             "dict_file": dict_file,
@@ -168,6 +171,43 @@ def initialise(
         _, report = load_into_new_store(store, root_dir, options, autoload=autoload)
         return report
     return _store.load_with(root_dir, options, autoload=autoload)
+
+
+#: initialise's own parameters, which a misspelt keyword most likely meant.
+_LOAD_PARAMETERS = ("autoload", *(field.name for field in dataclasses.fields(LoadOptions)))
+
+
+def _connect_with_engine_keywords(engine_kwargs: Mapping[str, Any]) -> None:
+    """:func:`connect` with initialise's other keywords, or a TypeError for a misspelt option.
+
+    A keyword close to one of initialise's own parameters (``dict_fil``) is a
+    typo, not an engine option; so is one ``create_engine`` rejects.
+    """
+    for keyword in engine_kwargs:
+        close = difflib.get_close_matches(keyword, _LOAD_PARAMETERS, n=1, cutoff=0.75)
+        if close:
+            raise TypeError(
+                f"initialise() got an unexpected keyword argument {keyword!r}; did you mean "
+                f"{close[0]!r}?"
+            )
+    import sqlalchemy as sa
+
+    try:
+        connect(**engine_kwargs)
+    except (TypeError, sa.exc.ArgumentError) as error:
+        close = [
+            match
+            for keyword in engine_kwargs
+            for match in difflib.get_close_matches(keyword, _LOAD_PARAMETERS, n=1)
+        ]
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        refused = str(error).rstrip(".")
+        raise TypeError(
+            f"initialise() passes the keywords it does not take itself "
+            f"({', '.join(map(repr, engine_kwargs))}) to sqlalchemy.create_engine, which "
+            f"refused them: {refused}.{hint} initialise() takes "
+            f"{', '.join(_LOAD_PARAMETERS)} and create_engine's arguments (url=, echo=, ...)"
+        ) from error
 
 
 @gc_paused()  # the first store of a process imports SQLAlchemy
@@ -269,13 +309,59 @@ def diff(a: Any, b: Any) -> pd.DataFrame:
     return store().diff(a, b)
 
 
+class _CurrentModelType(type):
+    """``experiment.E``: stands for the current default store's ``E`` at each use.
+
+    ``E = experiment.E`` taken before the load cell runs again keeps working:
+    ``E.f1`` is the current table's column, ``isinstance(run, E)``, ``E == type(run)``
+    and ``sqlalchemy.select(E)`` mean the current mapped class.
+    """
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("_") and (_store is None or _store._model is None):
+            raise AttributeError(name)  # probes (doctest, inspect) before anything is loaded
+        return getattr(store().E, name)
+
+    def __getitem__(cls, key: str) -> Any:
+        return store().E[key]  # type: ignore[index]
+
+    def __call__(cls, *arguments: Any, **keywords: Any) -> Any:
+        return store().E(*arguments, **keywords)
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, store().E)
+
+    def __eq__(cls, other: object) -> bool:
+        return other is cls or (_store is not None and _store._model is other)
+
+    def __hash__(cls) -> int:
+        return id(cls)
+
+    def __repr__(cls) -> str:
+        return f"<naklar.experiment.E: the current table's {store().E!r}>"
+
+    def __clause_element__(cls) -> Any:
+        import sqlalchemy as sa
+
+        return sa.inspect(store().E).__clause_element__()
+
+
+#: Named as the mapped classes are: ``E.__name__`` is ``'Exp'`` either way.
+_CurrentE = _CurrentModelType("Exp", (), {"__doc__": _CurrentModelType.__doc__})
+
+
 _CURRENT = {
-    "E": lambda: store().E,
+    "E": lambda: _current_e(),
     "_engine": lambda: store().engine,
     "report": lambda: store().report,
     "skipped": lambda: _skipped(),
     "table": lambda: store().table,
 }
+
+
+def _current_e() -> type:
+    store().E  # noqa: B018 (before anything is loaded, E raises NotInitialisedError)
+    return _CurrentE
 
 
 def _skipped() -> list[Any]:

@@ -3,30 +3,61 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 from hypothesis import strategies as st
 
-TEXT = st.text(alphabet="ab_%", max_size=3)
-DOMAINS: dict[str, st.SearchStrategy[Any]] = {
+# a trailing space is a character (MariaDB's collations ignore it); '%' and '_' are
+# LIKE's wildcards; -0.0, NaN and the infinities are where backends differ
+TEXT = st.text(alphabet="ab_% ", max_size=3)
+FLOATS = st.sampled_from([-1.5, -0.0, 0.0, 0.5, 2.0, math.nan, math.inf, -math.inf])
+STORED: dict[str, st.SearchStrategy[Any]] = {
     "a": st.integers(-2, 2),
-    "b": st.sampled_from([-1.5, 0.0, 0.5, 2.0]),
+    "b": FLOATS,
     "c": st.booleans(),
     "d": TEXT,
 }
 ABSENT = object()  # the key is left out of the settings dict
 
 
+def held(value: Any) -> st.SearchStrategy[Any]:
+    """``value`` as a user may hold it: the Python value, or a numpy or pandas scalar."""
+    if isinstance(value, bool):
+        forms: list[Any] = [value, np.bool_(value)]
+    elif isinstance(value, int):
+        forms = [value, np.int64(value), np.int32(value)]
+    elif isinstance(value, float):
+        forms = [value, np.float64(value)]
+    else:
+        forms = [value, np.str_(value)]
+    return st.sampled_from(forms)
+
+
+#: Filter values: each domain's values in every form a user may hold them; NaN
+#: comes as one of the missing markers (a lookup like ``b__gt=nan`` is an error).
+DOMAINS: dict[str, st.SearchStrategy[Any]] = {
+    key: values.filter(lambda value: value == value).flatmap(held) for key, values in STORED.items()
+}
+#: Every way to say "missing" in a filter: each means IS NULL.
+MISSING = st.sampled_from([None, pd.NA, math.nan, np.float64("nan")])
+#: SQLAlchemy refuses ``column < None`` itself; the other markers reach naklar.
+MISSING_BOUND = st.sampled_from([pd.NA, math.nan, np.float64("nan")])
+
+
 def run_settings(key: str) -> st.SearchStrategy[Any]:
-    return st.one_of(st.just(ABSENT), st.none(), DOMAINS[key])
+    return st.one_of(st.just(ABSENT), st.none(), STORED[key])
 
 
 RUNS = st.lists(st.fixed_dictionaries({key: run_settings(key) for key in DOMAINS}), max_size=6)
 
 
 def write_tree(root: Path, runs: list[dict[str, Any]]) -> None:
+    """One ``conf.json`` per run (NaN and the infinities as JSON's usual extension)."""
     for i, run in enumerate(runs):
         settings_dict = {key: value for key, value in run.items() if value is not ABSENT}
         (root / str(i)).mkdir(parents=True)
@@ -36,18 +67,24 @@ def write_tree(root: Path, runs: list[dict[str, Any]]) -> None:
 # -- filters as data, so hypothesis shows a failing one readably ------------------
 
 COMPARISONS = ["==", "!=", "<", "<=", ">", ">="]
-ORDERED = [key for key in DOMAINS if key != "c"]  # SQLAlchemy refuses "flag < True"
+# SQLAlchemy refuses the expression "flag < True"; the lookup flag__lt=True compares
+ORDERED_IN_EXPRESSIONS = [key for key in DOMAINS if key != "c"]
 
 
 def comparisons(key: str) -> list[str]:
-    return COMPARISONS if key in ORDERED else ["==", "!="]
+    return COMPARISONS if key in ORDERED_IN_EXPRESSIONS else ["==", "!="]
 
 
 def leaf(key: str) -> st.SearchStrategy[tuple[Any, ...]]:
     value = DOMAINS[key]
     leaves = [
-        st.tuples(st.just("cmp"), st.just(key), st.sampled_from(comparisons(key)), value),
-        st.tuples(st.just("in"), st.just(key), st.lists(st.one_of(value, st.none()), max_size=3)),
+        st.tuples(
+            st.just("cmp"),
+            st.just(key),
+            st.sampled_from(comparisons(key)),
+            st.one_of(value, MISSING_BOUND),
+        ),
+        st.tuples(st.just("in"), st.just(key), st.lists(st.one_of(value, MISSING), max_size=3)),
         st.tuples(st.just("between"), st.just(key), value, value),
         st.tuples(st.just("null"), st.just(key), st.booleans()),
     ]
@@ -104,13 +141,17 @@ def build(E: Any, spec: tuple[Any, ...]) -> Any:
 
 def keyword(key: str) -> st.SearchStrategy[tuple[str, Any]]:
     value = DOMAINS[key]
-    lookups = ["gt", "ge", "lt", "le", "ne"] if key in ORDERED else ["ne"]
+    lookups = ["gt", "ge", "lt", "le", "ne"]
+    lists = st.lists(value, max_size=3)
     options = [
-        st.tuples(st.just(key), st.one_of(value, st.none(), st.lists(value, max_size=3))),
+        st.tuples(
+            st.just(key),
+            st.one_of(value, MISSING, lists, lists.map(np.array), lists.map(pd.Series)),
+        ),
         st.tuples(st.sampled_from([f"{key}__{op}" for op in lookups]), value),
-        st.tuples(st.just(f"{key}__in"), st.lists(value, max_size=3)),
+        st.tuples(st.just(f"{key}__in"), st.one_of(lists, lists.map(tuple))),
         st.tuples(st.just(f"{key}__between"), st.tuples(value, value)),
-        st.tuples(st.just(f"{key}__isnull"), st.booleans()),
+        st.tuples(st.just(f"{key}__isnull"), st.sampled_from([True, False, np.bool_(True)])),
     ]
     if key == "d":
         text_lookups = ["startswith", "endswith", "contains", "like"]
@@ -120,4 +161,13 @@ def keyword(key: str) -> st.SearchStrategy[tuple[str, Any]]:
 
 def typed_keys(runs: list[dict[str, Any]]) -> list[str]:
     """Keys with at least one value: those are columns whose type was inferred."""
-    return [key for key in DOMAINS if any(run[key] not in (None, ABSENT) for run in runs)]
+    return [key for key in DOMAINS if any(_typed(run[key]) for run in runs)]
+
+
+def _typed(value: Any) -> bool:
+    # NaN alone types no column: SQLite and MariaDB store it as NULL
+    return (
+        value is not None
+        and value is not ABSENT
+        and not (isinstance(value, float) and math.isnan(value))
+    )

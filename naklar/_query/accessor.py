@@ -25,6 +25,7 @@ store's ``E`` find their columns by key (``E['learning rate']`` finds the column
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from ..decorator import translate_path as translate_one_path
-from ..errors import UnknownColumnError, warn
+from ..errors import NaklarWarning, UnknownColumnError, warn
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -86,9 +87,11 @@ class NaklarAccessor:
         """
         from .filters import keyword_conditions, split_arguments
         from .masks import frame_mask
+        from .resolving import resolve_condition
 
         _, conditions = split_arguments(arguments)
         conditions += keyword_conditions(filters, self._keys(), self._column_for)
+        conditions = [resolve_condition(condition) for condition in conditions]
         return pd.Series(frame_mask(self._frame, conditions), index=self._frame.index)
 
     def translate_path(self, column: str, ptrn: str, replace: str) -> pd.DataFrame:
@@ -102,13 +105,15 @@ class NaklarAccessor:
         """
         series = self._frame[self._key(column)]
         originals = series.dropna().unique()
-        with warnings.catch_warnings(record=True) as missing:
-            warnings.simplefilter("always")
+        with warnings.catch_warnings():  # one warning for the column, below
+            warnings.simplefilter("ignore", NaklarWarning)
             translated = {path: translate_one_path(None, path, ptrn, replace) for path in originals}
+        missing = [path for path in translated.values() if path and not os.path.exists(path)]
         if missing:
+            shown = ", ".join(map(repr, missing[:3])) + (", ..." if len(missing) > 3 else "")
             warn(
-                f"{len(missing)} translated paths in {column!r} do not exist, e.g. "
-                f"{missing[0].message}"
+                f"{len(missing)} of {len(translated)} translated paths in {column!r} do not "
+                f"exist: {shown}; check ptrn={ptrn!r} and replace={replace!r}"
             )
         result = self._frame.copy()
         result[column] = series.map(translated).astype(series.dtype)

@@ -3,7 +3,9 @@
 * positional column names (``'f1'``) or attributes (``E.f1``) choose columns;
 * positional SQLAlchemy expressions (``E.f1 > 0.82``) are ANDed;
 * keyword filters: a scalar means ``==`` (a string is one value), a list, tuple,
-  set or range means ``IN``, ``None`` means ``IS NULL``;
+  set, range, numpy array or pandas Series/Index means ``IN``, ``None`` (or any
+  missing marker: ``pd.NA``, ``pd.NaT``, NaN) means ``IS NULL``; values may be
+  numpy or pandas scalars (:mod:`naklar._query.filter_values`);
 * keyword lookups, Django style: ``f1__gt=0.82``, ``C__between=(1, 2)``,
   ``kernel__ne='linear'``, ``path__startswith='results/1'``,
   ``gamma__isnull=True``; see :data:`LOOKUPS`.
@@ -39,12 +41,13 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute
 
-from .._table.model import KEY_INFO, ColumnSpec, Experiment, unknown_column_message
+from .._table.model import ColumnSpec, Experiment, column_key, unknown_column_message
 from ..errors import FilterError, UnknownColumnError
+from .filter_values import is_collection, plain_list, plain_value
+from .resolving import resolve_for_table
 
 __all__ = [
     "LOOKUPS",
@@ -54,6 +57,7 @@ __all__ = [
     "keyword_conditions",
     "is_collection",
     "column_key",
+    "spec_of_attribute",
 ]
 
 #: Keyword lookups: ``<key>__<lookup>=value``.
@@ -73,17 +77,6 @@ LOOKUPS = (
 )
 
 ColumnFor = Callable[[str], sa.ColumnElement[Any]]
-
-
-def is_collection(value: Any) -> bool:
-    """Whether a filter value means "any of these" (``IN``) rather than one value.
-
-    >>> is_collection([1, 2]), is_collection(range(3)), is_collection('rbf')
-    (True, True, False)
-    """
-    return isinstance(value, (list, tuple, set, frozenset, range, np.ndarray)) or (
-        hasattr(value, "tolist") and hasattr(value, "dtype")  # pandas Series / Index
-    )
 
 
 # -- parsing select's arguments ------------------------------------------------
@@ -125,11 +118,19 @@ def parse_selection(
     table: sa.Table,
     arguments: Iterable[Any],
     filters: Mapping[str, Any],
+    dialect: str = "",
 ) -> Selection:
-    """Parse a database ``select``: column specs, and conditions with kwargs compiled."""
+    """Parse a database ``select``: column specs, and conditions ready to run on ``dialect``.
+
+    Conditions are resolved against ``table`` (see :mod:`naklar._query.resolving`):
+    an expression built from the ``E`` of an earlier load of this table finds its
+    columns in the current one.
+    """
     columns, conditions = split_arguments(arguments)
     specs = [
-        model._naklar_spec(column) if isinstance(column, str) else spec_of_attribute(column)
+        model._naklar_spec(column)
+        if isinstance(column, str)
+        else spec_of_attribute(column, model._naklar_columns)
         for column in columns
     ]
 
@@ -137,18 +138,35 @@ def parse_selection(
         return table.c[model._naklar_spec(key).name]
 
     conditions += keyword_conditions(filters, model._naklar_columns, column_for)
-    return Selection(specs, conditions)
+    specs_by_key = model._naklar_columns
+    resolved = [resolve_for_table(c, table, specs_by_key, dialect) for c in conditions]
+    return Selection(specs, resolved)
 
 
-def spec_of_attribute(attribute: QueryableAttribute[Any]) -> ColumnSpec:
-    """The column spec behind ``E.f1`` (or a decorated key's attribute)."""
+def spec_of_attribute(
+    attribute: QueryableAttribute[Any], current: Mapping[str, ColumnSpec] | None = None
+) -> ColumnSpec:
+    """The column spec behind ``E.f1`` (or a decorated key's attribute).
+
+    With ``current`` (the specs of the table selected from), an attribute of an
+    ``E`` taken before the tree was loaded again names the current column of its key.
+    """
     specs: Mapping[str, ColumnSpec] = getattr(attribute.class_, "_naklar_columns", {})
     # a decorator's hybrid hands out a proxy whose .key is a sentinel; the mapped
     # property behind it names the stored attribute
     key = attribute.prop.key
     for spec in specs.values():
         if key in (spec.attribute, spec.stored_attribute):
-            return spec
+            if current is None or current.get(spec.key) is spec:
+                return spec
+            if spec.key in current:
+                return current[spec.key]
+            raise UnknownColumnError(
+                f"{spec.key!r} is a column of the table as it was before the tree was "
+                f"loaded again, and the new table has none: "
+                f"{unknown_column_message(spec.key, dict(current))}. Use the current E "
+                f"(experiment.E or store.E)"
+            )
     raise UnknownColumnError(
         f"{attribute!r} is not a column of this store's table; use the E of the store "
         f"you select from"
@@ -200,36 +218,68 @@ def split_lookup(keyword: str, keys: Collection[str]) -> tuple[str, str | None]:
 def lookup_condition(
     column: sa.ColumnElement[Any], key: str, lookup: str | None, value: Any
 ) -> sa.ColumnElement[bool]:
-    """The condition ``<key>__<lookup>=value`` (``lookup=None``: equality or IN)."""
+    """The condition ``<key>__<lookup>=value`` (``lookup=None``: equality or IN).
+
+    Values may be Python, numpy or pandas scalars (see
+    :mod:`naklar._query.filter_values`); missing markers mean ``None``.
+    """
     where = f"{key}__{lookup}" if lookup else key
     if lookup is None:
         return _equality(column, value)
     if lookup == "isnull":
-        if not isinstance(value, (bool, np.bool_)):
+        value = plain_value(value)
+        if not isinstance(value, bool):
             raise FilterError(f"{where}= takes True or False, got {value!r}")
         return column.is_(None) if value else column.is_not(None)
     if lookup == "in":
         if not is_collection(value):
             raise FilterError(f"{where}= takes a list of values, got {value!r}")
-        return column.in_(_plain_list(value))
+        return column.in_(plain_list(value))
     if lookup == "between":
-        if not is_collection(value) or len(_plain_list(value)) != 2:
+        if not is_collection(value) or len(plain_list(value)) != 2:
             raise FilterError(f"{where}= takes a pair (low, high), got {value!r}")
-        low, high = _plain_list(value)
-        return column.between(low, high)
-    if value is None or is_collection(value):
+        low, high = plain_list(value)
+        _check_ordered_text(column, key, lookup, [low, high])
+        return column.between(_bound(column, low), _bound(column, high))
+    plain = plain_value(value)
+    if plain is None or is_collection(value):
         raise FilterError(
             f"{where}= takes one value, got {value!r}; use {key}__isnull=True for "
             f"missing values and {key}__in=[...] for several"
         )
     if lookup in _COMPARISONS:
-        try:
-            condition: sa.ColumnElement[bool] = _COMPARISONS[lookup](column, value)
-        except sa.exc.ArgumentError as error:  # e.g. "flag < True"
-            message = f"{where}={value!r} is not a comparison SQL allows: {error}"
-            raise FilterError(message) from None
+        if lookup != "ne":
+            _check_ordered_text(column, key, lookup, [plain])
+        condition: sa.ColumnElement[bool] = _COMPARISONS[lookup](column, _bound(column, plain))
         return condition
-    return _text_condition(column, where, lookup, value)
+    return _text_condition(column, where, lookup, plain)
+
+
+def _bound(column: sa.ColumnElement[Any], value: Any) -> Any:
+    """``value`` as a comparison operand: booleans bound as values of the column's type.
+
+    SQLAlchemy refuses ``flag > False`` (it renders True/False as ``IS``); a bound
+    parameter compares as every backend and pandas order booleans, false first.
+    """
+    if isinstance(value, bool):
+        return sa.literal(value, column.type)
+    return value
+
+
+def _check_ordered_text(
+    column: sa.ColumnElement[Any], key: str, lookup: str, values: list[Any]
+) -> None:
+    """Refuse ordering a text column by numbers: SQL would compare them as text."""
+    numbers = [
+        value for value in values if isinstance(value, (int, float)) and not isinstance(value, bool)
+    ]
+    if numbers and isinstance(column.type, sa.String):
+        raise FilterError(
+            f"{key}__{lookup}={numbers[0]!r} orders the column {key!r}, which holds text "
+            f"({column.type!r}), by a number: the database would compare them as text "
+            f"('10' < '9'). Compare with a string ({key}__{lookup}={str(numbers[0])!r}), or "
+            f"make the values numbers in load_func= so the column is numeric"
+        )
 
 
 _COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
@@ -256,25 +306,9 @@ def _text_condition(
 
 
 def _equality(column: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]:
-    if value is None:
-        return column.is_(None)
     if is_collection(value):
-        return column.in_(_plain_list(value))
-    return column == value
-
-
-def _plain_list(value: Any) -> list[Any]:
-    return list(value.tolist() if hasattr(value, "tolist") else value)
-
-
-# -- the frame engine: SQL's three-valued logic over a DataFrame -----------------
-
-
-def column_key(column: sa.ColumnElement[Any]) -> str:
-    """The settings key a column stands for: ``E.f1`` -> ``'f1'``.
-
-    Columns of a store's table record their key in ``Column.info`` (a key may
-    be stored under a suffixed column name); other columns are their name.
-    """
-    info = getattr(column, "info", None) or {}
-    return str(info.get(KEY_INFO, getattr(column, "name", column)))
+        return column.in_(plain_list(value))
+    plain = plain_value(value)
+    if plain is None:
+        return column.is_(None)
+    return column == plain

@@ -28,9 +28,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import operators
 
-from .._table.model import unknown_column_message
+from .._table.model import column_key, unknown_column_message
 from ..errors import FilterError, UnknownColumnError
-from .filters import column_key
+from .filter_values import plain_list, plain_value
 
 __all__ = ["frame_mask", "like_to_regex", "value_kind", "series_kind"]
 
@@ -221,8 +221,8 @@ class _FrameEvaluator:
         right = _unwrap(right)
         if not isinstance(right, sa.BindParameter):
             self.unsupported(node, "IN with something other than a list of values")
-        candidates = list(right.effective_value or [])
-        present = [value for value in candidates if not _is_missing(value)]
+        candidates = plain_list(right.effective_value or [])
+        present = [value for value in candidates if value is not None]
         for value in present:
             self.check_kinds(node, left, _scalar(value))
         if left.kind is None or isinstance(left.values, pd.Series):
@@ -337,12 +337,9 @@ def _render(node: Any) -> str:
         return str(node)
 
 
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
-
-
 def _scalar(value: Any) -> _Operand:
-    if _is_missing(value):
+    value = plain_value(value)
+    if value is None:
         return _Operand(None, True, None)
     return _Operand(value, False, value_kind(value))
 

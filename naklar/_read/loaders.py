@@ -222,7 +222,7 @@ def read_settings(path: str, load: Loader) -> dict[str, Any]:
     except SettingsFileError:
         raise
     except Exception as error:  # a user's load_func may raise anything
-        raise SettingsFileError(path, describe_error(error)) from error
+        raise SettingsFileError(path, describe_error(error, path)) from error
     return _checked(path, settings)
 
 
@@ -268,12 +268,29 @@ def _with_string_keys(path: str, settings: Mapping[Any, Any]) -> dict[str, Any]:
     return text_keys
 
 
-def describe_error(error: BaseException) -> str:
+def _same_file(one: str, other: str) -> bool:
+    return os.path.normpath(os.path.abspath(one)) == os.path.normpath(os.path.abspath(other))
+
+
+def describe_error(error: BaseException, path: str | None = None) -> str:
     """A short reason for a file that could not be read, saying what probably happened.
 
     >>> describe_error(EOFError('Ran out of input'))
     'file ends early (EOFError: Ran out of input): the run was probably killed while writing it'
+
+    An error about another file than the settings file ``path`` (a ``load_func``
+    opening a sibling file) names that file:
+
+    >>> error = FileNotFoundError(2, 'No such file or directory', 'run/metrics.json')
+    >>> describe_error(error, 'run/conf.json')[:62]
+    'load_func failed on run/metrics.json, not the settings file: F'
     """
+    other = getattr(error, "filename", None) if isinstance(error, OSError) else None
+    if other is not None and path is not None and not _same_file(os.fsdecode(other), path):
+        return (
+            f"load_func failed on {os.fsdecode(other)}, not the settings file: "
+            f"{type(error).__name__}: {error}"
+        )
     if isinstance(error, EOFError) or (
         isinstance(error, pickle.UnpicklingError) and "truncated" in str(error)
     ):

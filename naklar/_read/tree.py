@@ -15,7 +15,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..errors import NoSettingsFilesError, SettingsFileError, UnsupportedValueError, warn
+from ..errors import (
+    NoSettingsFilesError,
+    NothingLoadedError,
+    SettingsFileError,
+    UnsupportedValueError,
+    warn,
+)
 from .chunks import (
     FileStamp,
     ReadOptions,
@@ -130,6 +136,13 @@ class LoadReport:
         lines += [f"  key {key!r} left out: {why}" for key, why in self.dropped_keys.items()]
         lines += [f"  key {key!r} stored as {name!r}" for key, name in self.renamed_keys.items()]
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        # the summary people read, in a terminal and as a notebook cell's result
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
 
 
 @dataclass
@@ -250,7 +263,12 @@ class PendingLoad:
         if not read.files_found:
             raise NoSettingsFilesError(_nothing_found_message(root_dir, dict_file, read))
         report = LoadReport(root_dir, dict_file)
-        return finish_load(read, report, options.on_error, options.on_unsupported)
+        if not read.rows and options.on_error != "ignore":
+            finish_load(read, report, "ignore", "ignore")
+            raise NothingLoadedError(_nothing_loaded_message(report), report)
+        tree = finish_load(read, report, options.on_error, options.on_unsupported)
+        _warn_about_unknown_restrict_keys(options.restrict_keys, tree)
+        return tree
 
     def cancel(self) -> None:
         """Stop reading: the load will not be finished."""
@@ -303,6 +321,35 @@ def _check_root(root_dir: str, dict_file: str) -> None:
         f"root_dir {root_dir!r} {what}, so no {dict_file!r} files can be found there; "
         "pass the folder that holds one sub-directory per run"
     )
+
+
+def _nothing_loaded_message(report: LoadReport) -> str:
+    problems = report.skipped + report.walk_problems
+    shown = "; ".join(str(entry) for entry in problems[:_WARN_EXAMPLES])
+    more = len(problems) - _WARN_EXAMPLES
+    return (
+        f"{report.files_found} {report.dict_file!r} files found under {report.root_dir!r}, "
+        f"and none could be loaded: {shown}" + (f"; and {more} more" if more > 0 else "") + ". "
+        "Fix the files (or load_func=) so they read as dicts; every file and its reason "
+        "is in this error's report (error.report.skipped). Pass on_error='ignore' to "
+        "accept an empty table"
+    )
+
+
+def _warn_about_unknown_restrict_keys(
+    restrict_keys: Collection[str] | None, tree: LoadedTree
+) -> None:
+    """Name the ``restrict_keys`` that no file has: most likely misspelt."""
+    if restrict_keys is None or not tree.rows:
+        return
+    known = [*tree.kinds, *tree.report.dropped_keys, *tree.report.renamed_keys]
+    unknown = [key for key in restrict_keys if key not in known]
+    if unknown:
+        warn(
+            f"restrict_keys names keys that no settings file has: "
+            f"{', '.join(map(repr, unknown))}. Check their spelling; the table has no "
+            "column for them"
+        )
 
 
 def _nothing_found_message(root_dir: str, dict_file: str, found: TreeRead) -> str:

@@ -259,9 +259,9 @@ def _runs_in_order(store: Store, directories: list[str]) -> pd.DataFrame:
     import pandas as pd
 
     if not directories:
-        return store.frame(store.E.naklar_dir.is_(None))  # type: ignore[attr-defined]
+        return store.frame(store.E.naklar_dir.is_(None))
     parts = [
-        store.frame(store.E.naklar_dir.in_(directories[start : start + _IN_BATCH]))  # type: ignore[attr-defined]
+        store.frame(store.E.naklar_dir.in_(directories[start : start + _IN_BATCH]))
         for start in range(0, len(directories), _IN_BATCH)
     ]
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]

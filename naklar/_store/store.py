@@ -7,6 +7,7 @@ API in :mod:`naklar.experiment` is a thin facade over one default store.
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 import warnings
 from collections import namedtuple
@@ -30,6 +31,7 @@ from .._read.tree import (
     warn_about_lost_floats,
 )
 from .._read.values import Kind
+from .._table.display import SelectedRuns, html_table, text_table
 from .._table.model import (
     ID_COLUMN,
     ColumnSpec,
@@ -105,8 +107,40 @@ class Store:
         self._decorators: Mapping[str, Any] | None = None
 
     def __repr__(self) -> str:
-        rows = self.report.loaded if self.report else 0
-        return f"<naklar.Store {self.root_dir!r}: {rows} runs in {self.engine.url!r}>"
+        """Root, database (password hidden), runs, and each column's type; metrics marked."""
+        described = self._columns_described()
+        if not described:
+            return f"<{self._headline()}>"
+        table = text_table(["column", "type", "metric"], described, indent="  ")
+        return f"<{self._headline()}\n{table}>"
+
+    def _repr_html_(self) -> str:
+        described = self._columns_described()
+        table = html_table(["column", "type", "metric"], described) if described else ""
+        return f"<p>{html.escape(self._headline())}</p>{table}"
+
+    def _headline(self) -> str:
+        # the URL's repr hides its password
+        where = f"in {self.engine.url!r}"
+        if self._model is None:
+            return f"naklar.Store {where}: nothing loaded"
+        runs = self.report.loaded if self.report and self.report.inserted else 0
+        return f"naklar.Store of {self.root_dir!r} {where}: {runs} runs"
+
+    def _columns_described(self) -> list[tuple[str, str, str]]:
+        """``(key, type, 'yes' or '')`` for each column, or nothing before a load."""
+        if self._model is None:
+            return []
+        kinds = {column.key: column.kind for column in self._record.columns} if self._record else {}
+        metrics = set(self.metrics)
+        return [
+            (
+                key,
+                (kinds.get(key) or kind_of_type(spec.type)).value,
+                "yes" if key in metrics else "",
+            )
+            for key, spec in self.E._naklar_columns.items()
+        ]
 
     # -- loading ------------------------------------------------------------
 
@@ -555,14 +589,14 @@ class Store:
         """
         model = self.E
         assert self.table is not None
-        selection = parse_selection(model, self.table, arguments, filters)
+        selection = parse_selection(model, self.table, arguments, filters, self.engine.dialect.name)
         specs = selection.columns
         if as_frame or dtype_backend is not None:
             all_specs = list(model._naklar_columns.values())
             return self._frame(specs or all_specs, selection.conditions, dtype_backend)
         if not specs:
-            return self._objects(selection.conditions)
-        return _tuples(specs, self._values(specs, selection.conditions))
+            return SelectedRuns(self._objects(selection.conditions))
+        return SelectedRuns(_tuples(specs, self._values(specs, selection.conditions)))
 
     def frame(
         self, *arguments: Any, dtype_backend: DtypeBackend = None, **filters: Any
@@ -584,7 +618,7 @@ class Store:
 
     def _objects(self, conditions: list[sa.ColumnElement[bool]]) -> list[Experiment]:
         model = self.E
-        statement = sa.select(model).where(*conditions).order_by(model.naklar_id)  # type: ignore[attr-defined]
+        statement = sa.select(model).where(*conditions).order_by(model.naklar_id)
         with self.session() as session:
             return list(session.scalars(statement))
 
@@ -790,8 +824,16 @@ _ROW_TYPES: dict[tuple[str, ...], Callable[..., Any]] = {}
 
 def _row_type(fields: tuple[str, ...]) -> Any:
     if fields not in _ROW_TYPES:
-        _ROW_TYPES[fields] = namedtuple("Row", fields, rename=True)
+        row_type = namedtuple("Row", fields, rename=True)  # type: ignore[misc]
+        # made at run time, the class cannot be found by name: a row pickles as its
+        # fields and values, and is made again by _unpickle_row
+        row_type.__reduce__ = lambda row: (_unpickle_row, (fields, tuple(row)))  # type: ignore[assignment, arg-type]
+        _ROW_TYPES[fields] = row_type
     return _ROW_TYPES[fields]
+
+
+def _unpickle_row(fields: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    return _row_type(fields)._make(values)
 
 
 def open_store(

@@ -45,6 +45,7 @@ from sqlalchemy.orm import registry as Registry
 from .._read.decorators import DIR_COLUMN, ID_COLUMN, RESERVED_COLUMNS, Decorator, parse_decorators
 from .._read.values import Kind
 from ..errors import UnknownColumnError, warn
+from .display import html_table
 from .sqltypes import MYSQL_DIALECTS, sql_type
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "column_spec",
     "parse_decorators",
     "closest_names",
+    "column_key",
 ]
 
 #: ``Column.info`` entry naming the settings key a column stores (its name may differ).
@@ -94,7 +96,19 @@ def column_spec(
     return ColumnSpec(key, name, attribute, sql_type(kind), decorator)
 
 
-class Experiment:
+class _ExperimentType(type):
+    """``E.f11`` names the close columns instead of a bare ``AttributeError``."""
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("_"):  # Python's and SQLAlchemy's own probes: answered quickly
+            raise AttributeError(name)
+        columns: Mapping[str, ColumnSpec] = cls._naklar_columns
+        if name in columns:  # a key whose attribute has another name
+            return getattr(cls, columns[name].attribute)
+        raise UnknownColumnError(f"E.{name}: {unknown_column_message(name, columns)}")
+
+
+class Experiment(metaclass=_ExperimentType):
     """Base of the mapped class ``E``: one object per run.
 
     Objects read like the settings dicts they came from: ``repr`` shows the
@@ -118,12 +132,27 @@ class Experiment:
         values = ", ".join(f"{key}={value!r}" for key, value in self)
         return f"{type(self).__name__}({values})"
 
+    def _repr_html_(self) -> str:
+        """One run as a one-row table, for Jupyter."""
+        keys, values = zip(*self, strict=True) if type(self)._naklar_columns else ((), ())
+        return html_table(keys, [values])
+
     @classmethod
     def _naklar_spec(cls, key: str) -> ColumnSpec:
         try:
             return cls._naklar_columns[key]
         except KeyError:
             raise UnknownColumnError(unknown_column_message(key, cls._naklar_columns)) from None
+
+
+def column_key(column: Any) -> str:
+    """The settings key a column stands for: ``E.f1`` -> ``'f1'``.
+
+    Columns of a store's table record their key in ``Column.info`` (a key may
+    be stored under a suffixed column name); other columns are their name.
+    """
+    info = getattr(column, "info", None) or {}
+    return str(info.get(KEY_INFO, getattr(column, "name", column)))
 
 
 def unknown_column_message(key: Any, known: Mapping[str, Any] | list[str]) -> str:

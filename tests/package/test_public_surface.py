@@ -16,6 +16,7 @@ ERRORS = {
     "NotInitialisedError",
     "SettingsFileError",
     "NoSettingsFilesError",
+    "NothingLoadedError",
     "UnsupportedValueError",
     "UnknownColumnError",
     "FilterError",

@@ -130,10 +130,34 @@ def test_accessor_translate_path_warns_once_for_missing_paths(store: naklar.Stor
         frame.naklar.translate_path("path", "^/mnt/", "/nowhere/")
     assert len(record) == 1
     assert str(record[0].message) == (
-        "2 translated paths in 'path' do not exist, e.g. translated path "
-        "'/nowhere/results/0' (from '/mnt/results/0') does not exist; check ptrn='^/mnt/' "
-        "and replace='/nowhere/'"
+        "2 of 2 translated paths in 'path' do not exist: '/nowhere/results/0', "
+        "'/nowhere/results/1'; check ptrn='^/mnt/' and replace='/nowhere/'"
     )
+
+
+def test_accessor_translate_path_counts_only_missing_paths(
+    store: naklar.Store, tmp_path: Path
+) -> None:
+    (tmp_path / "local" / "results" / "0").mkdir(parents=True)
+    frame = store.frame("path")
+    with pytest.warns(naklar.NaklarWarning) as record:
+        translated = frame.naklar.translate_path("path", "^/mnt/", f"{tmp_path}/local/")
+    messages = [str(entry.message) for entry in record if entry.category is naklar.NaklarWarning]
+    assert messages == [
+        f"1 of 2 translated paths in 'path' do not exist: '{tmp_path}/local/results/1'; "
+        f"check ptrn='^/mnt/' and replace='{tmp_path}/local/'"
+    ]
+    assert translated["path"].tolist()[0] == f"{tmp_path}/local/results/0"
+
+
+def test_accessor_translate_path_all_present_warns_nothing(
+    store: naklar.Store, tmp_path: Path
+) -> None:
+    for i in (0, 1):
+        (tmp_path / "local" / "results" / str(i)).mkdir(parents=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        store.frame("path").naklar.translate_path("path", "^/mnt/", f"{tmp_path}/local/")
 
 
 def test_accessor_translate_path_unknown_column_raises(store: naklar.Store) -> None:

@@ -201,12 +201,21 @@ def test_load_directory_vanishing_mid_walk_raises(directory_vanishing_mid_walk: 
     assert raised.value.path == str(directory_vanishing_mid_walk.root / "gone")
 
 
-def test_load_all_files_bad_gives_empty_table(tmp_path: Path) -> None:
+def test_load_all_files_bad_raises_nothing_loaded(tmp_path: Path) -> None:
     cases = [case for case in BAD_CASES if case.name in ("empty_pickle", "list_payload")]
     tree = write_tree(tmp_path / "results", cases, good_runs=0)
 
-    with pytest.warns(NaklarWarning):
-        report = experiment.initialise(str(tree.root))
+    with pytest.raises(naklar.NothingLoadedError) as raised:
+        experiment.initialise(str(tree.root))
+
+    assert {entry.path: entry.reason for entry in raised.value.report.skipped} == tree.skipped
+
+
+def test_load_all_files_bad_under_ignore_gives_empty_table(tmp_path: Path) -> None:
+    cases = [case for case in BAD_CASES if case.name in ("empty_pickle", "list_payload")]
+    tree = write_tree(tmp_path / "results", cases, good_runs=0)
+
+    report = experiment.initialise(str(tree.root), on_error="ignore")
 
     assert (report.files_found, report.loaded, len(report.skipped)) == (2, 0, 2)
     assert experiment.select() == []
