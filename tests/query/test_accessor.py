@@ -15,6 +15,8 @@ import naklar
 from naklar._query.accessor import NaklarAccessor
 from naklar.errors import UnknownColumnError
 
+from messages import assert_mentions
+
 RUNS = {
     "0": {"i": 0, "kernel": "rbf", "C": 1.0, "learning rate": 0.1, "path": "/mnt/results/0"},
     "1": {"i": 1, "kernel": "linear", "C": 2.0, "learning rate": 0.01, "path": "/mnt/results/1"},
@@ -97,16 +99,13 @@ def test_accessor_mask_is_aligned_boolean_series(store: naklar.Store) -> None:
 def test_accessor_select_unknown_column_names_closest(store: naklar.Store) -> None:
     with pytest.raises(UnknownColumnError) as error:
         store.frame("i", "C").naklar.select("kernal")
-    assert str(error.value) == "'kernal' is not a column. Columns are: 'i', 'C'"
+    assert_mentions(str(error.value), "'kernal' is not a column", "'i', 'C'")
 
 
 def test_accessor_select_expression_on_missing_column_names_it(store: naklar.Store) -> None:
     with pytest.raises(UnknownColumnError) as error:
         store.frame("i", "C").naklar.select(store.E.kernel == "rbf")
-    assert str(error.value) == (
-        "the filter names 'kernel', which is not a column of this frame: 'kernel' is not a "
-        "column. Columns are: 'i', 'C'"
-    )
+    assert_mentions(str(error.value), "the filter names 'kernel'", "this frame", "'i', 'C'")
 
 
 def test_accessor_translate_path_returns_translated_copy(
@@ -129,9 +128,12 @@ def test_accessor_translate_path_warns_once_for_missing_paths(store: naklar.Stor
     with pytest.warns(naklar.NaklarWarning) as record:
         frame.naklar.translate_path("path", "^/mnt/", "/nowhere/")
     assert len(record) == 1
-    assert str(record[0].message) == (
-        "2 of 2 translated paths in 'path' do not exist: '/nowhere/results/0', "
-        "'/nowhere/results/1'; check ptrn='^/mnt/' and replace='/nowhere/'"
+    assert_mentions(
+        str(record[0].message),
+        "2 of 2 translated paths in 'path' do not exist",
+        "'/nowhere/results/0'",
+        "ptrn='^/mnt/'",
+        "replace='/nowhere/'",
     )
 
 
@@ -163,7 +165,7 @@ def test_accessor_translate_path_all_present_warns_nothing(
 def test_accessor_translate_path_unknown_column_raises(store: naklar.Store) -> None:
     with pytest.raises(UnknownColumnError) as error:
         store.frame("path").naklar.translate_path("paht", "a", "b")
-    assert str(error.value) == "'paht' is not a column; closest: 'path'. Columns are: 'path'"
+    assert_mentions(str(error.value), "'paht' is not a column", "closest: 'path'")
 
 
 def test_accessor_works_on_plain_frame_without_store() -> None:

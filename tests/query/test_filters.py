@@ -14,6 +14,8 @@ from naklar._query.filters import split_lookup
 from naklar._query.masks import frame_mask, like_to_regex
 from naklar.errors import FilterError, UnknownColumnError
 
+from messages import assert_mentions
+
 RUNS = {
     "0": {"i": 0, "kernel": "rbf", "C": 1.0, "shrinking": True, "path": "results/0",
           "note": "50%_done"},
@@ -163,45 +165,22 @@ def test_keyword_with_double_underscore_column_compares_equal(make_tree: Any) ->
 COLUMNS = "'naklar_dir', 'i', 'kernel', 'C', 'shrinking', 'path', 'note', 'gamma'"
 
 KEYWORD_ERRORS = [
-    ({"f1__gt": 0.5}, UnknownColumnError, f"'f1' is not a column. Columns are: {COLUMNS}"),
-    (
-        {"kernal": "rbf"},
-        UnknownColumnError,
-        f"'kernal' is not a column; closest: 'kernel'. Columns are: {COLUMNS}",
-    ),
-    (
-        {"C__gtt": 1},
-        UnknownColumnError,
-        f"'C__gtt' is not a column. Columns are: {COLUMNS}. Nor is 'gtt' a lookup: use one "
-        f"of gt, ge, lt, le, ne, in, between, startswith, endswith, contains, like, isnull",
-    ),
-    (
-        {"C__gt": None},
-        FilterError,
-        "C__gt= takes one value, got None; use C__isnull=True for missing values and "
-        "C__in=[...] for several",
-    ),
-    (
-        {"C__ne": [1, 2]},
-        FilterError,
-        "C__ne= takes one value, got [1, 2]; use C__isnull=True for missing values and "
-        "C__in=[...] for several",
-    ),
-    ({"kernel__in": "rbf"}, FilterError, "kernel__in= takes a list of values, got 'rbf'"),
-    ({"C__between": (1,)}, FilterError, "C__between= takes a pair (low, high), got (1,)"),
-    ({"C__isnull": "yes"}, FilterError, "C__isnull= takes True or False, got 'yes'"),
-    (
-        {"C__startswith": "1"},
-        FilterError,
-        "C__startswith= needs a text column; this column holds Double()",
-    ),
-    ({"kernel__contains": 1}, FilterError, "kernel__contains= takes a string, got 1"),
+    ({"f1__gt": 0.5}, UnknownColumnError, ("'f1' is not a column", COLUMNS)),
+    ({"kernal": "rbf"}, UnknownColumnError, ("'kernal' is not a column", "closest: 'kernel'")),
+    ({"C__gtt": 1}, UnknownColumnError, ("'C__gtt' is not a column", "'gtt' a lookup", "between")),
+    ({"C__gt": None}, FilterError, ("C__gt= takes one value", "got None", "C__isnull=True")),
+    ({"C__ne": [1, 2]}, FilterError, ("C__ne= takes one value", "got [1, 2]", "C__in=[...]")),
+    ({"kernel__in": "rbf"}, FilterError, ("kernel__in= takes a list", "got 'rbf'")),
+    ({"C__between": (1,)}, FilterError, ("C__between= takes a pair", "got (1,)")),
+    ({"C__isnull": "yes"}, FilterError, ("C__isnull= takes True or False", "got 'yes'")),
+    ({"C__startswith": "1"}, FilterError, ("C__startswith= needs a text column", "Double")),
+    ({"kernel__contains": 1}, FilterError, ("kernel__contains= takes a string", "got 1")),
 ]
 
 
-@pytest.mark.parametrize(("filters", "error", "message"), KEYWORD_ERRORS, ids=str)
+@pytest.mark.parametrize(("filters", "error", "parts"), KEYWORD_ERRORS, ids=str)
 def test_keyword_filter_mistake_raises_same_message_in_database_and_frame(
-    make_tree: Any, filters: dict[str, Any], error: type[Exception], message: str
+    make_tree: Any, filters: dict[str, Any], error: type[Exception], parts: tuple[str, ...]
 ) -> None:
     store = naklar.load(make_tree(RUNS, fmt="json"), dict_file="conf.json")
     frame = store.frame()
@@ -209,7 +188,8 @@ def test_keyword_filter_mistake_raises_same_message_in_database_and_frame(
         store.select("i", **filters)
     with pytest.raises(error) as from_frame:
         frame.naklar.select("i", **filters)
-    assert (str(from_database.value), str(from_frame.value)) == (message, message)
+    assert str(from_database.value) == str(from_frame.value)
+    assert_mentions(str(from_database.value), *parts)
 
 
 UNSUPPORTED = "has no pandas equivalent here. On frames use comparisons, in_, between, like, "
@@ -308,15 +288,12 @@ def test_like_to_regex_translates_wildcards_and_escapes(
 
 def test_select_with_unknown_argument_type_raises_filter_error(make_tree: Any) -> None:
     store = naklar.load(make_tree(RUNS, fmt="json"), dict_file="conf.json")
-    message = (
-        "select() takes column names, E attributes and SQLAlchemy expressions; got 3 of "
-        "type int. Keyword filters go as key=value."
-    )
     with pytest.raises(FilterError) as from_database:
         store.select(3)
     with pytest.raises(FilterError) as from_frame:
         store.frame().naklar.select(3)
-    assert (str(from_database.value), str(from_frame.value)) == (message, message)
+    assert str(from_database.value) == str(from_frame.value)
+    assert_mentions(str(from_database.value), "got 3 of type int", "key=value")
 
 
 def test_filters_doctests_pass() -> None:

@@ -16,6 +16,8 @@ import naklar
 from naklar import decorator, experiment
 from naklar._query.frames import dtype_for, frame_from_columns
 
+from messages import assert_mentions
+
 WHEN = dt.datetime(2015, 10, 21, 14, 10, 54)
 
 COMPLETE = {
@@ -100,9 +102,7 @@ def test_frame_with_no_matching_rows_keeps_dtypes(make_tree: Any) -> None:
 def test_frame_dtype_backend_rejects_unknown_value(make_tree: Any) -> None:
     with pytest.raises(ValueError) as error:
         load(make_tree, COMPLETE).frame(dtype_backend="arrow")
-    assert str(error.value) == (
-        "dtype_backend must be None, 'numpy_nullable' or 'pyarrow', got 'arrow'"
-    )
+    assert_mentions(str(error.value), "dtype_backend", "'pyarrow'", "got 'arrow'")
 
 
 def test_frame_applies_getters_like_objects_do(make_tree: Any, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from naklar import experiment
 from naklar._read.walk import find_settings_files
 from naklar.errors import NoSettingsFilesError
 
+from messages import assert_mentions
 from trees import write_settings
 
 
@@ -85,10 +86,7 @@ def test_initialise_missing_root_names_directory_and_dict_file(tmp_path: Path) -
     with pytest.raises(NoSettingsFilesError) as raised:
         experiment.initialise(missing, dict_file="conf.json")
 
-    assert str(raised.value) == (
-        f"root_dir {missing!r} does not exist, so no 'conf.json' files can be found there; "
-        "pass the folder that holds one sub-directory per run"
-    )
+    assert_mentions(str(raised.value), repr(missing), "does not exist", "'conf.json'")
 
 
 def test_initialise_root_is_a_file(tmp_path: Path) -> None:
@@ -98,10 +96,7 @@ def test_initialise_root_is_a_file(tmp_path: Path) -> None:
     with pytest.raises(NoSettingsFilesError) as raised:
         experiment.initialise(str(file))
 
-    assert str(raised.value) == (
-        f"root_dir {str(file)!r} is a file, not a directory, so no 'conf.pkl' files can be "
-        "found there; pass the folder that holds one sub-directory per run"
-    )
+    assert_mentions(str(raised.value), repr(str(file)), "is a file", "'conf.pkl'")
 
 
 def test_initialise_no_settings_file_hints_at_hidden_and_linked(looped_tree: Path) -> None:
@@ -111,10 +106,13 @@ def test_initialise_no_settings_file_hints_at_hidden_and_linked(looped_tree: Pat
     with pytest.raises(NoSettingsFilesError) as raised:
         experiment.initialise(str(looped_tree))
 
-    assert str(raised.value) == (
-        f"no file named 'conf.pkl' under {str(looped_tree)!r}; pass dict_file= with the name "
-        "of the settings file each run directory holds; 2 symlinked directories were not "
-        "entered: follow_symlinks=True"
+    assert_mentions(
+        str(raised.value),
+        "no file named 'conf.pkl'",
+        repr(str(looped_tree)),
+        "dict_file=",
+        "2 symlinked directories",
+        "follow_symlinks=True",
     )
 
 
