@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._read.gc_pause import gc_paused
 from ._read.loaders import Loader
-from ._read.tree import LoadOptions, LoadReport, OnError
+from ._read.tree import LOAD_OPTIONS, LoadOptions, LoadReport
 from ._store.starting import load_into_new_store
 
 if TYPE_CHECKING:
@@ -100,17 +100,7 @@ def initialise(
     load_func: Loader | None = None,
     decorators: Mapping[str, Any] | None = None,
     restrict_keys: Collection[str] | None = None,
-    *,
-    on_error: OnError = "warn",
-    on_unsupported: OnError = "warn",
-    follow_symlinks: bool = False,
-    include_hidden: bool = False,
-    workers: int | None = None,
-    progress: bool | None = None,
-    metrics: Collection[str] | None = None,
-    source: str | None = None,
-    flatten: bool = True,
-    **engine_kwargs: Any,
+    **keywords: Any,
 ) -> LoadReport:
     """Create the experiment table from every settings dict under ``root_dir``.
 
@@ -171,31 +161,29 @@ def initialise(
         Nested dicts become dotted columns (``model.kernel``), reached in
         keyword filters with ``__`` for the dot (``model__kernel='rbf'``).
         ``False`` keeps them as JSON text.
-    **engine_kwargs:
-        When given, passed to ``sqlalchemy.create_engine`` as by :func:`connect`
-        (e.g. ``url='sqlite:///sweep.db'``, ``echo=True``).
+    **keywords:
+        The options above from ``on_error`` on (:meth:`naklar.Store.load` takes
+        the same ones); any other keywords, when given, are passed to
+        ``sqlalchemy.create_engine`` as by :func:`connect` (e.g.
+        ``url='sqlite:///sweep.db'``, ``echo=True``).
 
     Returns
     -------
     LoadReport
         Files found, loaded and skipped (with reasons), keys left out.
     """
+    engine_kwargs = {name: value for name, value in keywords.items() if name not in LOAD_OPTIONS}
     if engine_kwargs:
         _connect_with_engine_keywords(engine_kwargs)
-    options = LoadOptions(
-        dict_file,
-        load_func,
-        decorators,
-        restrict_keys,
-        on_error,
-        on_unsupported,
-        follow_symlinks,
-        include_hidden,
-        workers,
-        progress,
-        metrics=metrics,
-        source=source,
-        flatten=flatten,
+    options = LoadOptions.from_keywords(
+        {
+            "dict_file": dict_file,
+            "load_func": load_func,
+            "decorators": decorators,
+            "restrict_keys": restrict_keys,
+            **{name: value for name, value in keywords.items() if name in LOAD_OPTIONS},
+        },
+        "initialise",
     )
     if _store is None:  # a new in-memory store: read while SQLAlchemy and pandas import
         _, report = load_into_new_store(store, root_dir, options, autoload=autoload)

@@ -45,6 +45,7 @@ __all__ = [
     "LoadReport",
     "LoadedTree",
     "LoadOptions",
+    "LOAD_OPTIONS",
     "start_loading",
     "read_options_for",
     "raise_first_problem",
@@ -90,7 +91,14 @@ class RefreshCounts:
             f"{self.added} added, {self.updated} updated, {self.removed} removed, "
             f"{self.unchanged} unchanged, {self.skipped} skipped"
         )
-        return text + (" (column types widened: reloaded everything)" if self.reloaded else "")
+        if self.reloaded:
+            return text + " (column types widened: reloaded everything)"
+        return text + (" (already up to date)" if self.up_to_date else "")
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing was added, updated, removed or skipped: the store held the tree already."""
+        return not (self.added or self.updated or self.removed or self.skipped or self.reloaded)
 
 
 @dataclass
@@ -168,10 +176,11 @@ class LoadedTree:
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """How a tree is read: the keyword arguments of :meth:`naklar.Store.load`.
+    """How a tree is read: the keyword arguments of every load, defined once.
 
-    :func:`naklar.experiment.initialise` and :meth:`naklar.Store.load` spell them out
-    for their users; inside naklar they travel as this one object.
+    :func:`naklar.experiment.initialise`, :meth:`naklar.Store.load`,
+    :func:`naklar.load` and the ``naklar`` command take them by name and build
+    this object with :meth:`from_keywords`; ``initialise`` documents each one.
     """
 
     dict_file: str | Sequence[str] = "conf.pkl"
@@ -209,6 +218,10 @@ class LoadOptions:
                 hint = f"; did you mean {close[0]!r}?" if close else f"; it takes {names}"
                 raise TypeError(f"{caller}() got an unexpected keyword argument {keyword!r}{hint}")
         return cls(**keywords)
+
+
+#: The names of the load options, as keyword arguments.
+LOAD_OPTIONS = frozenset(option.name for option in dataclasses.fields(LoadOptions))
 
 
 def start_loading(

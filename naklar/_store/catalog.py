@@ -10,24 +10,34 @@ Two naklar-owned tables live next to the experiment table ``<t>``:
     a refresh last listed it as a quiet leaf (else NULL): while it stays the
     same, the next refresh need not list that directory (see
     :class:`naklar._read.walk.GuidedWalk`).
+    Its ``settings_path`` is unique: the database itself refuses a second row
+    for one run, whatever a writer's bookkeeping says.
 ``<t>_naklar_meta``
     One JSON record (:class:`StoreRecord`): root directory, settings file name,
     load options, and per column its key, SQL name, attribute, kind and every
     kind seen, so ``E`` can be rebuilt without scanning the tree or reflecting.
+    Its ``revision`` changes with every write, so that a writer can tell whether
+    the store is still in the state it planned its change from.
 
 ``load_func`` and ``decorators`` are code and are not stored: pass them again
 to :meth:`naklar.Store.open` / :meth:`naklar.Store.refresh`.
 
 A database that ends with this process (in-memory SQLite) gets its run index
-only when something needs it (:meth:`Catalog.defer_runs`): most such stores are
-never refreshed, and indexing 100,000 runs would cost each load 0.35 s.
+only when a refresh needs it: most such stores are never refreshed, and
+indexing every run would add to each load what the benchmarks measure (see
+``benchmarks/README.md``, "store-side machinery"). The load's :class:`HeldRuns`
+stay with the :class:`naklar.Store` that loaded, and the record says
+``runs_indexed=False`` until that store writes them. Another store object on
+the same in-memory database does not have them, and its first refresh reads
+everything again (plain, and correct).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-import weakref
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
@@ -40,12 +50,13 @@ from .._read.tree import LoadOptions, LoadReport, OnError, resolved_source
 from .._read.values import Kind
 from .._read.walk import FileStamp
 from .._table.model import ID_COLUMN, ColumnSpec, Decorator, column_spec
-from .._table.sqltypes import long_text
+from .._table.sqltypes import long_text, path_text
 from .bulk import bulk_insert, fetch_rows
 
 __all__ = [
     "ColumnRecord",
     "StoreRecord",
+    "HeldRuns",
     "Catalog",
     "RECORD_FORMAT",
     "specs_from_record",
@@ -53,20 +64,27 @@ __all__ = [
     "merged_metrics",
 ]
 
-#: Bumped when the record's (or the run index's) shape changes; an older record
-#: means a full reload.
-RECORD_FORMAT = 2
+#: Bumped when the record's (or the run index's) shape changes, so that a naklar
+#: that cannot read it says so; a format not in READABLE_FORMATS means a full reload.
+RECORD_FORMAT = 3
+#: Format 2 lacks the revision and ``runs_indexed`` (their defaults fit it), and
+#: its run index the unique key on ``settings_path`` (the store's lock still
+#: keeps writers from adding a run twice).
+READABLE_FORMATS = frozenset({2, 3})
 _RECORD_NAME = "store"
 #: Rows per DELETE ... WHERE id IN (...), below every backend's parameter limit.
 _DELETE_BATCH = 500
 #: A run as the index holds it: ``(naklar_id, size, mtime_ns, dir_ctime_ns)``.
 IndexedRun = tuple[int, int, int, int | None]
-#: A load's runs: their ids and, in the same order, their settings files.
-Runs = tuple[Sequence[int], Sequence[FileStamp]]
 
-#: Per engine, per run-index table: the runs of the last load, not written yet.
-#: Kept by engine, not by store, so that every store on that database sees them.
-_deferred_runs: weakref.WeakKeyDictionary[sa.Engine, dict[str, Runs]] = weakref.WeakKeyDictionary()
+
+@dataclass(frozen=True)
+class HeldRuns:
+    """A committed load's runs, not indexed yet: for the record with this revision."""
+
+    revision: str
+    ids: Sequence[int]
+    stamps: Sequence[FileStamp]
 
 
 @dataclass
@@ -107,10 +125,21 @@ class StoreRecord:
     flatten: bool = True
     #: Metric columns: names or patterns (see :mod:`naklar._query.analysis`).
     metrics: list[str] = field(default_factory=list)
+    #: False while an in-memory load's runs are held by the store that loaded them.
+    runs_indexed: bool = True
+    #: A new value at each write (:meth:`revised`); empty in records written without one.
+    revision: str = ""
+    #: Fields this version of naklar does not know, kept and written back as they were.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def revised(self, **changes: Any) -> StoreRecord:
+        """A copy with ``changes`` and a new revision: what a write stores."""
+        return dataclasses.replace(self, **changes, revision=uuid.uuid4().hex)
 
     def to_json(self) -> str:
         document = asdict(self)
-        document["format"] = RECORD_FORMAT
+        extra = document.pop("extra")
+        document = {**extra, **document, "format": RECORD_FORMAT}
         for column in document["columns"]:
             column["kind"] = column["kind"].value
             column["seen"] = [kind.value for kind in column["seen"]]
@@ -120,7 +149,7 @@ class StoreRecord:
     def from_json(cls, text: str) -> StoreRecord | None:
         """The record, or ``None`` when it was written by an incompatible version."""
         document = json.loads(text)
-        if document.pop("format", None) != RECORD_FORMAT:
+        if document.pop("format", None) not in READABLE_FORMATS:
             return None
         document["columns"] = [
             ColumnRecord(
@@ -132,7 +161,9 @@ class StoreRecord:
             )
             for column in document["columns"]
         ]
-        return cls(**document)
+        known = {option.name for option in dataclasses.fields(cls)} - {"extra"}
+        extra = {name: document.pop(name) for name in list(document) if name not in known}
+        return cls(**document, extra=extra)
 
     @classmethod
     def for_load(
@@ -161,6 +192,7 @@ class StoreRecord:
             renamed_keys=dict(report.renamed_keys),
             source=options.source,
             flatten=options.flatten,
+            revision=uuid.uuid4().hex,
             metrics=merged_metrics(as_names(options.metrics), report.metrics),
         )
 
@@ -194,16 +226,16 @@ class StoreRecord:
     ) -> LoadOptions:
         """The stored options, completed with the code and choices that are not stored."""
         return LoadOptions(
-            self.dict_file,
-            load_func,
-            decorators,
-            self.restrict_keys,
-            cast(OnError, self.on_error),
-            cast(OnError, self.on_unsupported),
-            self.follow_symlinks,
-            self.include_hidden,
-            workers,
-            progress,
+            dict_file=self.dict_file,
+            load_func=load_func,
+            decorators=decorators,
+            restrict_keys=self.restrict_keys,
+            on_error=cast(OnError, self.on_error),
+            on_unsupported=cast(OnError, self.on_unsupported),
+            follow_symlinks=self.follow_symlinks,
+            include_hidden=self.include_hidden,
+            workers=workers,
+            progress=progress,
             source=self.source,
             flatten=self.flatten,
             metrics=self.metrics or None,
@@ -234,7 +266,7 @@ class Catalog:
             f"{table_name}_naklar_runs",
             metadata,
             sa.Column(ID_COLUMN, sa.Integer, primary_key=True, autoincrement=False),
-            sa.Column("settings_path", text, nullable=False),
+            sa.Column("settings_path", path_text(), nullable=False, unique=True),
             sa.Column("size", sa.BigInteger, nullable=False),
             sa.Column("mtime_ns", sa.BigInteger, nullable=False),
             sa.Column("dir_ctime_ns", sa.BigInteger, nullable=True),
@@ -277,39 +309,6 @@ class Catalog:
         self.runs.drop(connection, checkfirst=True)
         self.meta.drop(connection, checkfirst=True)
 
-    def defer_runs(
-        self, engine: sa.Engine, ids: Sequence[int], stamps: Sequence[FileStamp]
-    ) -> None:
-        """Hold a committed load's runs in memory until :meth:`index_deferred_runs`.
-
-        Only for a database that ends with this process. Any runs held before
-        (of an earlier load into the same table) are forgotten.
-        """
-        _deferred_runs.setdefault(engine, {})[self.runs.name] = (ids, stamps)
-
-    def forget_deferred_runs(self, engine: sa.Engine) -> None:
-        """The table they belong to was replaced or dropped (and that committed)."""
-        _deferred_runs.get(engine, {}).pop(self.runs.name, None)
-
-    def index_deferred_runs(self, engine: sa.Engine) -> None:
-        """Write the held runs to the run index, in a transaction of their own.
-
-        Call before opening the connection that reads the index: an in-memory
-        database has one connection per thread.
-        """
-        held = _deferred_runs.get(engine, {}).get(self.runs.name)
-        if held is None:
-            return
-        with engine.begin() as connection:
-            self.add_runs(connection, *held)
-        self.forget_deferred_runs(engine)
-
-    def _check_indexed(self, connection: sa.Connection) -> None:
-        if self.runs.name in _deferred_runs.get(connection.engine, {}):
-            raise RuntimeError(
-                f"{self.runs.name} is read before index_deferred_runs() wrote its runs"
-            )
-
     def add_runs(
         self, connection: sa.Connection, ids: Sequence[int], stamps: Sequence[FileStamp]
     ) -> None:
@@ -326,7 +325,6 @@ class Catalog:
 
     def read_runs(self, connection: sa.Connection) -> dict[str, IndexedRun]:
         """``settings path -> (naklar_id, size, mtime_ns, dir_ctime_ns)`` for every indexed run."""
-        self._check_indexed(connection)
         columns = self.runs.c
         names = ("settings_path", ID_COLUMN, "size", "mtime_ns", "dir_ctime_ns")
         selected = [columns[name] for name in names]
@@ -335,7 +333,6 @@ class Catalog:
         return {row[0]: tuple(row[1:]) for row in rows}
 
     def count_runs(self, connection: sa.Connection) -> int:
-        self._check_indexed(connection)
         count = connection.execute(sa.select(sa.func.count()).select_from(self.runs)).scalar()
         return int(count or 0)
 

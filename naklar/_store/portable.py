@@ -14,7 +14,6 @@ prefix is expanded; trailing ``/`` do not matter.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 
@@ -115,7 +114,7 @@ def move_store(
     moves: Sequence[tuple[str, str]],
 ) -> StoreRecord:
     """Move the store's root and path values by ``moves``, in one write; the moved record."""
-    moved = dataclasses.replace(record, root_dir=moved_path(record.root_dir, moves))
+    moved = record.revised(root_dir=moved_path(record.root_dir, moves))
     table, _ = build_model(
         table_name,
         specs_from_record(record, {}),
@@ -123,7 +122,8 @@ def move_store(
         dialect=engine.dialect.name,
     )
     text_columns = [table.c[column.name] for column in record.columns if column.kind is Kind.STRING]
-    with write_transaction(engine, "move the store to its tree's new place") as connection:
+    doing = "move the store to its tree's new place"
+    with write_transaction(engine, doing, lock=table_name) as connection:
         move_path_values(connection, table, text_columns, moves)
         catalog.write_record(connection, moved)
     return moved

@@ -1,8 +1,9 @@
 """Refreshing a store: which files to read, which rows go, which columns change.
 
-:func:`compare_files` and :func:`merge_columns` decide, from the run index and
-the stored record alone; :func:`refresh_store` applies the result to the
-database for :meth:`naklar.Store.refresh`.
+Everything here computes; nothing writes. :func:`compare_files` and
+:func:`merge_columns` decide from the run index and the stored record alone;
+:func:`plan_refresh` walks the tree, reads what is new or changed and returns a
+:class:`RefreshPlan`, a plain value that :meth:`naklar.Store.refresh` applies.
 """
 
 from __future__ import annotations
@@ -13,17 +14,8 @@ import os
 import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy.schema import CreateColumn
-
-from .._read.chunks import (
-    FileStamp,
-    TreeRead,
-    keep_directory_ctimes,
-)
-from .._read.loaders import Loader
+from .._read.chunks import FileStamp, TreeRead, keep_directory_ctimes
 from .._read.tree import (
     LoadedTree,
     LoadOptions,
@@ -34,34 +26,21 @@ from .._read.tree import (
     finish_load,
     raise_first_problem,
     read_options_for,
-    warn_about_lost_floats,
 )
 from .._read.values import KindTally, infer_column_kind
 from .._read.workers import read_files, start_read
-from .._table.model import assign_names, build_model
+from .._table.model import assign_names
 from ..errors import NaklarWarning, NoSettingsFilesError
-from .bulk import insert_settings_rows
-from .catalog import (
-    ColumnRecord,
-    IndexedRun,
-    StoreRecord,
-    delete_ids,
-    merged_metrics,
-    ordered_kinds,
-    specs_from_record,
-)
+from .catalog import ColumnRecord, IndexedRun, StoreRecord, merged_metrics, ordered_kinds
 from .fitting import fit_refresh
-from .transactions import write_transaction
-
-if TYPE_CHECKING:
-    from .store import Store
 
 __all__ = [
     "FileChanges",
     "compare_files",
     "ColumnChanges",
     "merge_columns",
-    "refresh_store",
+    "RefreshPlan",
+    "plan_refresh",
 ]
 
 
@@ -138,34 +117,66 @@ def merge_columns(
     return ColumnChanges(merged, new_keys, widened)
 
 
-def refresh_store(
-    store: Store,
-    record: StoreRecord,
-    load_func: Loader | None,
-    decorators: Mapping[str, Any] | None,
-    workers: int | None,
-    progress: bool | None,
-) -> LoadReport:
-    """Apply the tree's changes since the last load or refresh to ``store``'s table."""
+@dataclass
+class RefreshPlan:
+    """What a refresh changes: computed from the store's state and the tree, applied by the store.
+
+    ``revision`` is the stored record's when the plan was made: the store
+    applies the plan only while the record still has it.
+    """
+
+    revision: str
+    #: The record after the change (columns merged, ids handed out).
+    record: StoreRecord
+    new_columns: list[ColumnRecord]
+    #: Rows to delete: those of removed runs and the old rows of changed ones.
+    deleted_ids: list[int]
+    #: The new and changed runs read, with their ids and settings files, in tree order.
+    read: TreeRead
+    ids: list[int]
+    #: Unchanged runs whose directory's recorded ctime changes: row -> new stamp.
+    restamped: dict[int, FileStamp]
+    tree: LoadedTree | None
+    report: LoadReport
+    counts: RefreshCounts
+    #: The warnings of reading the new files, for the store to give once it applied the plan.
+    warnings: list[warnings.WarningMessage]
+    #: A stored column must change type: the store loads everything again instead.
+    reload: bool = False
+    #: The store already holds the tree as it is: there is nothing to write.
+    writes_nothing: bool = False
+
+
+def plan_refresh(
+    record: StoreRecord, indexed: Mapping[str, IndexedRun], options: LoadOptions, dialect: str
+) -> RefreshPlan:
+    """Walk the tree, read what is new or changed since ``indexed``, and say what to change.
+
+    ``record`` and ``indexed`` are the store's record and run index as read
+    from the database; ``options`` are the record's, completed with the code
+    (:meth:`StoreRecord.load_options`); runs that would cross a limit of the
+    ``dialect``'s database are skipped. Nothing is written.
+    """
     root = record.root_dir
+    if not record.runs_indexed:
+        # an in-memory load whose runs another store object holds: nothing to compare with
+        return _reloading(_plan(record, FileChanges(), TreeRead()))
     if not os.path.isdir(root):
         raise NoSettingsFilesError(
             f"the store's root_dir {root!r} is not a directory any more; a store can be "
             f"opened without its tree, but refreshing needs it"
         )
-    store._catalog.index_deferred_runs(store.engine)
-    with store.engine.connect() as connection:
-        indexed = store._catalog.read_runs(connection)
-    load_options = record.load_options(load_func, decorators, workers, progress)
     walk_options = read_options_for(
         root,
-        load_options,
+        options,
         stat_only=True,
         # following symlinks, a directory's ctime does not tell about what it links to
         indexed_dirs=None if record.follow_symlinks else _run_directories(root, indexed),
     )
     parsed_decorators = walk_options.decorators
-    walk = start_read(walk_options, workers=workers, progress=progress, start_workers_now=True)
+    walk = start_read(
+        walk_options, workers=options.workers, progress=options.progress, start_workers_now=True
+    )
     # The frame that usually follows a refresh needs pandas: import it while workers walk.
     importlib.import_module("naklar._query.frames")
     on_disk = walk.finish()
@@ -173,35 +184,35 @@ def refresh_store(
     read = read_files(
         [os.path.join(root, stamp.path) for stamp in changes.to_read],
         dataclasses.replace(walk_options, stat_only=False, indexed_dirs=None),
-        workers=workers,
-        progress=progress,
+        workers=options.workers,
+        progress=options.progress,
     )
     keep_directory_ctimes(read, changes.to_read)
     # the walk's findings: unreadable entries are skipped too, and skips count out of every file
     read.skipped += on_disk.skipped
     read.walk_problems += on_disk.walk_problems
     read.files_found = on_disk.files_found
-    if load_options.on_error == "raise":
+    if options.on_error == "raise":
         raise_first_problem(read)
     for key in record.dropped_keys:  # a key left out once stays out, as in a full load
         read.tally.kinds.pop(key, None)
         read.tally.unsupported.pop(key, None)
     read.rows.drop_keys(record.dropped_keys)
+    plan = _plan(record, changes, read)
     stored_keys = {column.key for column in record.columns}
     if stored_keys & set(read.tally.unsupported):
-        return _reload(store, record, load_options, changes, read)
-    report = LoadReport(store.root_dir or root, describe_target(record.dict_file, record.source))
+        return _reloading(plan)
+    report = plan.report
     with warnings.catch_warnings(record=True) as held:
         # held until it is known that no full load (which warns about the whole tree) follows
         warnings.simplefilter("always", NaklarWarning)
-        tree = finish_load(read, report, load_options.on_error, load_options.on_unsupported)
-        read.skipped += _skipped_to_fit(store, record, tree, load_options.on_error)
+        tree = finish_load(read, report, options.on_error, options.on_unsupported)
+        read.skipped += _skipped_to_fit(dialect, record, tree, options.on_error)
+    plan.counts = _refresh_counts(changes, read)
     fixed = [key for key, deco in parsed_decorators.items() if deco.column is not None]
     merged = merge_columns(record.columns, tree.tally, fixed)
     if merged.widened:
-        return _reload(store, record, load_options, changes, read)
-    for message in held:
-        warnings.warn_explicit(message.message, message.category, message.filename, message.lineno)
+        return _reloading(plan)
 
     all_keys = [column.key for column in merged.columns] + merged.new_keys
     names = assign_names(all_keys)
@@ -214,52 +225,62 @@ def refresh_store(
         )
         for key in merged.new_keys
     ]
-    columns = merged.columns + new_columns
-    updated_record = dataclasses.replace(
+    next_id = record.next_id
+    for stamp in read.stamps:
+        if stamp.path in changes.changed_ids:
+            plan.ids.append(changes.changed_ids[stamp.path])
+        else:
+            plan.ids.append(next_id)
+            next_id += 1
+    plan.record = dataclasses.replace(
         record,
-        columns=columns,
+        columns=merged.columns + new_columns,
+        next_id=next_id,
         dropped_keys={**record.dropped_keys, **report.dropped_keys},
         renamed_keys={**record.renamed_keys, **report.renamed_keys},
         metrics=merged_metrics(record.metrics, report.metrics),
     )
-    ids = []
-    for stamp in read.stamps:
-        if stamp.path in changes.changed_ids:
-            ids.append(changes.changed_ids[stamp.path])
-        else:
-            ids.append(updated_record.next_id)
-            updated_record.next_id += 1
-    deleted = changes.removed_ids + list(changes.changed_ids.values())
-    specs = specs_from_record(updated_record, parsed_decorators)
-    table, model = build_model(
-        store.table_name, specs, sa.MetaData(), dialect=store.engine.dialect.name
+    plan.new_columns = new_columns
+    plan.deleted_ids = changes.removed_ids + list(changes.changed_ids.values())
+    plan.restamped = changes.restamped
+    plan.tree = tree
+    plan.warnings = list(held)
+    plan.writes_nothing = not (plan.deleted_ids or plan.ids or plan.restamped) and (
+        plan.record == record
     )
-    kinds = {column.key: column.kind for column in columns}
-    with write_transaction(store.engine, "refresh the store") as connection:
-        if new_columns:
-            _add_columns(connection, table, [table.c[column.name] for column in new_columns])
-        delete_ids(connection, table, deleted)
-        store._catalog.delete_runs(connection, deleted)
-        insert_settings_rows(connection, table, specs, read.rows, ids, kinds, tree.tally)
-        store._catalog.add_runs(connection, ids, read.stamps)
-        restamped = changes.restamped
-        store._catalog.restamp_runs(connection, list(restamped), list(restamped.values()))
-        store._catalog.write_record(connection, updated_record)
-        count = store._catalog.count_runs(connection)
+    return plan
 
-    warn_about_lost_floats(report, store.engine.dialect.name)
-    report.loaded = count
-    report.changes = _refresh_counts(changes, read)
-    store.table, store._model, store.report, store._record = table, model, report, updated_record
-    return report
+
+def _plan(record: StoreRecord, changes: FileChanges, read: TreeRead) -> RefreshPlan:
+    """A plan that changes nothing yet, counting what ``changes`` and ``read`` found."""
+    return RefreshPlan(
+        revision=record.revision,
+        record=record,
+        new_columns=[],
+        deleted_ids=[],
+        read=read,
+        ids=[],
+        restamped={},
+        tree=None,
+        report=LoadReport(record.root_dir, describe_target(record.dict_file, record.source)),
+        counts=_refresh_counts(changes, read),
+        warnings=[],
+    )
+
+
+def _reloading(plan: RefreshPlan) -> RefreshPlan:
+    """A column must change type: the store loads everything again, but reports what changed."""
+    plan.reload = True
+    plan.counts.reloaded = True
+    return plan
 
 
 def _skipped_to_fit(
-    store: Store, record: StoreRecord, tree: LoadedTree, on_error: OnError
+    dialect: str, record: StoreRecord, tree: LoadedTree, on_error: OnError
 ) -> list[tuple[str, str]]:
     """Runs the backend cannot store, taken out of ``tree`` (:func:`.fitting.fit_refresh`)."""
     stored = [(column.key, column.kind) for column in record.columns]
-    skipped = fit_refresh(tree, stored, store.engine.dialect.name, on_error)
+    skipped = fit_refresh(tree, stored, dialect, on_error)
     return [(entry.path, entry.reason) for entry in skipped]
 
 
@@ -277,19 +298,6 @@ def _run_directories(root: str, indexed: Mapping[str, IndexedRun]) -> dict[str, 
     return directories
 
 
-def _reload(
-    store: Store,
-    record: StoreRecord,
-    options: LoadOptions,
-    changes: FileChanges,
-    read: TreeRead,
-) -> LoadReport:
-    """A column must change type: load everything again, but report what changed."""
-    report = store.load_with(store.root_dir or record.root_dir, options)
-    report.changes = _refresh_counts(changes, read, reloaded=True)
-    return report
-
-
 def _refresh_counts(changes: FileChanges, read: TreeRead, reloaded: bool = False) -> RefreshCounts:
     """What a refresh did: a changed file that now fails to read counts as removed."""
     replaced = sum(stamp.path in changes.changed_ids for stamp in read.stamps)
@@ -301,18 +309,3 @@ def _refresh_counts(changes: FileChanges, read: TreeRead, reloaded: bool = False
         skipped=len(read.skipped),
         reloaded=reloaded,
     )
-
-
-def _add_columns(connection: sa.Connection, table: sa.Table, columns: list[sa.Column[Any]]) -> None:
-    """ALTER TABLE ... ADD COLUMN, with the dialect's quoting and type, for each column not there.
-
-    MySQL and MariaDB commit each ALTER at once: a refresh that failed after one
-    left its column behind, empty, with the store's record unaware of it.
-    """
-    dialect = connection.dialect
-    table_name = dialect.identifier_preparer.format_table(table)
-    present = {column["name"] for column in sa.inspect(connection).get_columns(table.name)}
-    for column in columns:
-        if column.name not in present:
-            definition = CreateColumn(column).compile(dialect=dialect)
-            connection.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {definition}")

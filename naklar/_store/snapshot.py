@@ -1,15 +1,16 @@
 """A columnar copy of a file-SQLite store's table, so that its frames come back fast.
 
-sqlite3 hands every value over as a Python object: a frame of 100,000 runs and
-16 columns takes about 0.5 s to build from the table, which is most of what
-reopening a store and looking at it costs. So a load into a file, and after
-a change the first frame of the whole table, keeps that frame beside the table
-as Arrow IPC, in the table ``<t>_naklar_frame``. Later frames, in this process or any
-later one, are read back from it in milliseconds. The copy is uncompressed
-(about 140 bytes per run at 16 columns) so that its buffers are used in place;
-zstd would halve it but take 30 ms per 100,000 runs to decompress. Filtered
-frames are evaluated on the copy too, where the frame side answers as SQLite
-does (see :meth:`naklar._store.store.Store.frame`).
+sqlite3 hands every value over as a Python object, so building a frame of a
+large table from it is most of what reopening a store and looking at it costs.
+So a load into a file, and after a change the first frame of the whole table,
+keeps that frame beside the table as Arrow IPC, in the table
+``<t>_naklar_frame``. Later frames, in this process or any later one, are read
+back from it. The copy is uncompressed so that its buffers are used in place
+(zstd would halve it, and cost each read its decompression). Filtered frames
+are evaluated on the copy too, where the frame side answers as SQLite does (see
+:meth:`naklar._store.store.Store.frame`). What the copy buys is measured in
+``benchmarks/README.md`` ("Store-side machinery"); without it (``snapshot_for``
+returns ``None``) frames come from the table, as on every other backend.
 
 The copy must never be stale. Triggers on the experiment table bump a
 ``generation`` counter on every INSERT, UPDATE and DELETE, whoever makes them

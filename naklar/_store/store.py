@@ -6,10 +6,13 @@ API in :mod:`naklar.experiment` is a thin facade over one default store.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
+import warnings
 from collections import namedtuple
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
@@ -23,7 +26,6 @@ from .._read.tree import (
     LoadedTree,
     LoadOptions,
     LoadReport,
-    OnError,
     PendingLoad,
     describe_target,
     start_loading,
@@ -43,10 +45,13 @@ from .._table.model import (
 )
 from ..errors import FilterError, NaklarError, NotInitialisedError, UnknownColumnError
 from . import analysis as store_analysis
-from .bulk import fetch_columns, insert_settings_rows
+from .applying import write_load, write_refresh
+from .bulk import fetch_columns
 from .catalog import (
     Catalog,
     ColumnRecord,
+    HeldRuns,
+    IndexedRun,
     StoreRecord,
     kind_of_type,
     merged_metrics,
@@ -56,7 +61,7 @@ from .catalog import (
 from .engines import create_owned_engine, opening
 from .fitting import check_load_fits, fit_load
 from .portable import move_store, prefix_moves
-from .refreshing import refresh_store
+from .refreshing import RefreshPlan, plan_refresh
 from .snapshot import outlives_process, snapshot_for
 from .transactions import write_transaction
 
@@ -96,6 +101,8 @@ class Store:
         self._catalog = Catalog(table_name)
         self._snapshot = snapshot_for(self.engine, table_name, self._catalog.meta.name)
         self._record: StoreRecord | None = None
+        # An in-memory load's runs, until a refresh indexes them (see naklar._store.catalog).
+        self._held_runs: HeldRuns | None = None
         # The functions of the last load, reused by refresh() in this process.
         self._load_func: Loader | None = None
         self._decorators: Mapping[str, Any] | None = None
@@ -143,21 +150,15 @@ class Store:
         root_dir: str | os.PathLike[str],
         *,
         autoload: bool = True,
-        dict_file: str | Sequence[str] = "conf.pkl",
-        load_func: Loader | None = None,
-        decorators: Mapping[str, Any] | None = None,
-        restrict_keys: Collection[str] | None = None,
-        on_error: OnError = "warn",
-        on_unsupported: OnError = "warn",
-        follow_symlinks: bool = False,
-        include_hidden: bool = False,
-        workers: int | None = None,
-        progress: bool | None = None,
-        metrics: Collection[str] | None = None,
-        source: str | None = None,
-        flatten: bool = True,
+        **options: Any,
     ) -> LoadReport:
         """Build the table from every ``dict_file`` under ``root_dir`` and load the rows.
+
+        ``options`` are :class:`~naklar._read.tree.LoadOptions`' fields, the
+        keyword arguments of :func:`naklar.experiment.initialise`, which
+        describes them: ``dict_file``, ``load_func``, ``decorators``,
+        ``restrict_keys``, ``on_error``, ``on_unsupported``, ``follow_symlinks``,
+        ``include_hidden``, ``workers``, ``progress``, ``metrics``.
 
         Loading again in the same store replaces the table: re-running a notebook
         cell just works. A *new* store on a database that already holds this tree
@@ -166,24 +167,9 @@ class Store:
         file changing) is refreshed instead (``autoload=True``), or opened as it
         is without scanning (``autoload=False``); the stored ``on_error`` and
         ``on_unsupported`` then apply. Any other difference reloads everything.
-        See :func:`naklar.experiment.initialise` for the parameters.
         """
-        options = LoadOptions(
-            dict_file,
-            load_func,
-            decorators,
-            restrict_keys,
-            on_error,
-            on_unsupported,
-            follow_symlinks,
-            include_hidden,
-            workers,
-            progress,
-            metrics=metrics,
-            source=source,
-            flatten=flatten,
-        )
-        return self.load_with(root_dir, options, autoload=autoload)
+        load_options = LoadOptions.from_keywords(options, "Store.load")
+        return self.load_with(root_dir, load_options, autoload=autoload)
 
     @gc_paused()
     def load_with(
@@ -200,75 +186,100 @@ class Store:
         the same options (the module API starts reading before SQLAlchemy is imported).
         """
         root = os.fspath(root_dir)
-        parsed_decorators = parse_decorators(options.decorators)
-        if self.table is None:
+        decorators = parse_decorators(options.decorators)
+        new_store = self.table is None
+        if new_store:
             with opening(self.engine), self.engine.connect() as connection:
                 record = self._catalog.read_record(connection)
-            if record is not None and record.describes_load(root, options, parsed_decorators):
+            if record is not None and record.describes_load(root, options, decorators):
                 if started is not None:
                     started.cancel()
-                self._adopt(record, parsed_decorators, root)
-                self._decorators = options.decorators
-                if options.metrics is not None:
-                    self.add_metrics(options.metrics)
-                if not autoload:
-                    return self.report  # type: ignore[return-value]
-                return self.refresh(
-                    load_func=options.load_func,
-                    decorators=options.decorators,
-                    workers=options.workers,
-                    progress=options.progress,
-                )
+                return self._take_over(record, options, autoload)
         kept = outlives_process(self.engine)
         if started is None:
             started = start_loading(root, options, record_dir_ctimes=kept)
         tree = started.finish()
-        fit_load(tree, self.engine.dialect.name, options.on_error)
-        specs = _column_specs(tree, parsed_decorators)
-        check_load_fits(tree, _column_kinds(specs, tree), self.engine.dialect.name)
+        with self._writing("load the tree") as connection:
+            found = self._catalog.read_record(connection) if new_store else None
+            if found is not None and found.describes_load(root, options, decorators):
+                loaded = None  # another process loaded this tree while it was read
+            else:
+                # started.options: with source='auto' resolved to the tool it recognised
+                loaded = self._write_load(connection, root, started.options, tree, autoload)
+        if loaded is None:
+            assert found is not None
+            return self._take_over(found, options, autoload)
+        return self._loaded(loaded, options, autoload)
+
+    def _write_load(
+        self,
+        connection: sa.Connection,
+        root: str,
+        options: LoadOptions,
+        tree: LoadedTree,
+        autoload: bool,
+    ) -> _Loaded:
+        """Replace the store's tables with ``tree``, in the caller's write transaction."""
+        decorators = parse_decorators(options.decorators)
+        dialect = self.engine.dialect.name
+        fit_load(tree, dialect, options.on_error)
+        specs = _column_specs(tree, decorators)
+        check_load_fits(tree, _column_kinds(specs, tree), dialect)
         table, model = build_model(
             self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
         )
         columns = [_column_record(spec, tree) for spec in specs]
-        # started.options: with source='auto' resolved to the tool it recognised
-        record = StoreRecord.for_load(
-            root, started.options, parsed_decorators, columns, tree.report
+        record = StoreRecord.for_load(root, options, decorators, columns, tree.report)
+        kept = outlives_process(self.engine)
+        if autoload:
+            record.next_id = len(tree.rows)
+            record.runs_indexed = kept
+        write_load(
+            connection,
+            self._catalog,
+            self._snapshot,
+            table,
+            specs,
+            tree,
+            record,
+            insert=autoload,
+            index_runs=kept,
         )
-        ids = range(len(tree.rows))
-        with write_transaction(self.engine, "load the tree") as connection:
-            table.drop(connection, checkfirst=True)
-            table.create(connection)
-            self._catalog.recreate(connection)
-            if self._snapshot is not None:
-                self._snapshot.drop(connection)
-            if autoload:
-                insert_settings_rows(
-                    connection, table, specs, tree.rows, ids, tree.kinds, tree.tally
-                )
-                if kept:
-                    self._catalog.add_runs(connection, ids, tree.stamps)
-                record.next_id = len(tree.rows)
-            self._catalog.write_record(connection, record)
-        if autoload and not kept:  # indexed when a refresh needs them (see naklar._store.catalog)
-            self._catalog.defer_runs(self.engine, ids, tree.stamps)
-        else:
-            self._catalog.forget_deferred_runs(self.engine)
+        return _Loaded(root, tree, table, model, record)
+
+    def _loaded(self, loaded: _Loaded, options: LoadOptions, autoload: bool) -> LoadReport:
+        """Take the committed load as this store's table, and give its warnings."""
+        tree, record = loaded.tree, loaded.record
+        self._held_runs = None
+        if not record.runs_indexed:  # indexed when a refresh needs them (see naklar._store.catalog)
+            self._held_runs = HeldRuns(record.revision, range(len(tree.rows)), tree.stamps)
         tree.report.inserted = autoload
         warn_about_lost_floats(tree.report, self.engine.dialect.name)
-        self.table, self._model, self.report, self.root_dir = table, model, tree.report, root
-        self._record, self._load_func, self._decorators = (
-            record,
-            options.load_func,
-            options.decorators,
-        )
+        self.table, self._model, self.report = loaded.table, loaded.model, tree.report
+        self.root_dir, self._record = loaded.root, loaded.record
+        self._load_func, self._decorators = options.load_func, options.decorators
         if autoload and self._snapshot is not None:
             # a store in a file is loaded to be reopened: its first frame there comes
-            # from the copy (at 100,000 runs the copy costs the load 0.6 s, and
-            # saves each later session's first frame as much)
+            # from the copy, taken now rather than in each later session
             stored = self._stored_specs()
             if self._snapshot.may_fit(len(tree.rows), len(stored)):
                 self._take_snapshot(stored)
         return tree.report
+
+    def _take_over(self, record: StoreRecord, options: LoadOptions, autoload: bool) -> LoadReport:
+        """The database holds this tree already: adopt it and, with ``autoload``, refresh it."""
+        self._adopt(record, parse_decorators(options.decorators), record.root_dir)
+        self._decorators = options.decorators
+        if options.metrics is not None:
+            self.add_metrics(options.metrics)
+        if not autoload:
+            return self.report  # type: ignore[return-value]
+        return self.refresh(
+            load_func=options.load_func,
+            decorators=options.decorators,
+            workers=options.workers,
+            progress=options.progress,
+        )
 
     @classmethod
     @gc_paused()
@@ -319,10 +330,7 @@ class Store:
                 f"after connect(url)"
             )
         if record is None:
-            raise NotInitialisedError(
-                f"no naklar store named {table_name!r} in {store.engine.url!r}: load one "
-                f"with initialise(root_dir) after connect(url), or pass table_name="
-            )
+            raise NotInitialisedError(_no_store_message(table_name, store.engine))
         moves = prefix_moves(record.root_dir, root, path_map)
         if moves:
             record = move_store(store.engine, table_name, store._catalog, record, moves)
@@ -338,8 +346,6 @@ class Store:
         decorators: Mapping[str, Any] | None = None,
         workers: int | None = None,
         progress: bool | None = None,
-        source: str | None = None,
-        flatten: bool = True,
     ) -> LoadReport:
         """Bring the table up to date with the tree: read only new and changed files.
 
@@ -347,55 +353,135 @@ class Store:
         time become new columns. When a stored column's kind must widen (an
         Integer key now holds floats), every file is read again and the table
         rebuilt, exactly as a fresh load would. The returned report's
-        ``changes`` counts what was added, updated, removed and skipped.
+        ``changes`` counts what was added, updated, removed and skipped: a
+        refresh that finds another process did the work counts nothing added.
+
+        The refresh starts from the store as the database holds it now, not as
+        this object saw it when it was opened: any number of processes may
+        refresh one store at once (see the README's "A shared store").
 
         ``load_func`` and ``decorators`` default to the ones of the last load in
         this process; they are not stored in the database, so after reopening a
         store pass them again.
         """
-        record = self._record
-        if record is None:
+        if self._record is None:
             raise NotInitialisedError(
                 "nothing to refresh: load a tree with initialise(root_dir) first"
             )
-        load_func = load_func if load_func is not None else self._load_func
-        decorators = decorators if decorators is not None else self._decorators
-        if record.custom_load_func and load_func is None:
-            raise NaklarError(
-                f"the store was loaded with a load_func, which is not stored; pass "
-                f"refresh(load_func=...) to read {record.dict_file!r} files the same way"
+        code = _Code(
+            load_func if load_func is not None else self._load_func,
+            decorators if decorators is not None else self._decorators,
+            workers,
+            progress,
+        )
+        self._index_held_runs()
+        with self.engine.connect() as connection:
+            record, indexed = self._stored_state(connection)
+        dialect = self.engine.dialect.name
+        plan = plan_refresh(record, indexed, code.options_for(record), dialect)
+        self._load_func, self._decorators = code.load_func, code.decorators
+        if plan.writes_nothing:
+            self._use_record(record, parse_decorators(code.decorators))
+            return self._refreshed(plan, len(indexed))
+        with self._writing("refresh the store") as connection:
+            record = self._stored_state(connection, runs=False)[0]
+            if record.revision != plan.revision:
+                # another process wrote since the plan was made: plan from what it left
+                indexed = self._catalog.read_runs(connection)
+                plan = plan_refresh(record, indexed, code.options_for(record), dialect)
+            if plan.reload:
+                tree = start_loading(
+                    record.root_dir,
+                    code.options_for(record),
+                    record_dir_ctimes=outlives_process(self.engine),
+                ).finish()
+                loaded = self._write_load(
+                    connection, record.root_dir, code.options_for(record), tree, autoload=True
+                )
+            elif not plan.writes_nothing:
+                plan.record = plan.record.revised()
+                specs = specs_from_record(plan.record, parse_decorators(code.decorators))
+                table, _ = build_model(
+                    self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
+                )
+                write_refresh(connection, self._catalog, table, specs, plan)
+            count = self._catalog.count_runs(connection)
+        if plan.reload:
+            report = self._loaded(loaded, code.options_for(record), autoload=True)
+            report.changes = plan.counts
+            return report
+        self._use_record(plan.record, parse_decorators(code.decorators))
+        return self._refreshed(plan, count)
+
+    def _stored_state(
+        self, connection: sa.Connection, runs: bool = True
+    ) -> tuple[StoreRecord, dict[str, IndexedRun]]:
+        """The record and (with ``runs``) the run index as the database holds them now."""
+        record = self._catalog.read_record(connection)
+        if record is None:
+            raise NotInitialisedError(_no_store_message(self.table_name, self.engine))
+        return record, self._catalog.read_runs(connection) if runs else {}
+
+    def _refreshed(self, plan: RefreshPlan, count: int) -> LoadReport:
+        """The plan's report, once it is applied, and the warnings of reading its files."""
+        for message in plan.warnings:
+            warnings.warn_explicit(
+                message.message, message.category, message.filename, message.lineno
             )
-        if record.setter_keys and not decorators:
-            raise NaklarError(
-                f"the store was loaded with setters for {', '.join(map(repr, record.setter_keys))}"
-                ", which are not stored; pass refresh(decorators=...) to run them on new files"
-            )
-        self._load_func, self._decorators = load_func, decorators
-        return refresh_store(self, record, load_func, decorators, workers, progress)
+        warn_about_lost_floats(plan.report, self.engine.dialect.name)
+        report = plan.report
+        report.loaded = count
+        report.changes = plan.counts
+        self.report = report
+        return report
 
     def drop(self) -> None:
         """Delete the experiment table and naklar's run index and record from the database."""
-        with write_transaction(self.engine, "drop the store") as connection:
+        with self._writing("drop the store") as connection:
             self._catalog.drop(connection)
             if self._snapshot is not None:
                 self._snapshot.drop(connection)
             sa.Table(self.table_name, sa.MetaData()).drop(connection, checkfirst=True)
-        self._catalog.forget_deferred_runs(self.engine)
+        self._held_runs = None
         self.table, self._model, self.report, self._record = None, None, None, None
+
+    def _index_held_runs(self) -> None:
+        """Write the runs an in-memory load held back, if the store is still that load's."""
+        held, self._held_runs = self._held_runs, None
+        if held is None:
+            return
+        with self._writing("index the runs") as connection:
+            record = self._catalog.read_record(connection)
+            if record is None or record.revision != held.revision:
+                return  # replaced since: those runs are not the store's any more
+            self._catalog.add_runs(connection, held.ids, held.stamps)
+            self._catalog.write_record(connection, record.revised(runs_indexed=True))
+
+    def _writing(self, doing: str) -> contextlib.AbstractContextManager[sa.Connection]:
+        """A write transaction holding this store's lock: writers to one store take turns."""
+        return write_transaction(self.engine, doing, lock=self.table_name)
 
     def _adopt(self, record: StoreRecord, decorators: Mapping[str, Decorator], root: str) -> None:
         """Take over a stored table: rebuild the table object and ``E`` from the record."""
+        self._use_record(record, decorators)
+        self.root_dir = root
+        # the run index is the smaller table, unless an in-memory load holds its runs back
+        counted = self._catalog.runs if record.runs_indexed else self.table
+        assert counted is not None
+        with self.engine.connect() as connection:
+            count = connection.execute(sa.select(sa.func.count()).select_from(counted)).scalar()
+        count = int(count or 0)
+        self.report = LoadReport(
+            root, describe_target(record.dict_file, record.source), files_found=count, loaded=count
+        )
+
+    def _use_record(self, record: StoreRecord, decorators: Mapping[str, Decorator]) -> None:
+        """The table object and ``E`` as ``record`` describes them."""
         specs = specs_from_record(record, decorators)
         self.table, self._model = build_model(
             self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
         )
-        self._record, self.root_dir = record, root
-        self._catalog.index_deferred_runs(self.engine)
-        with self.engine.connect() as connection:
-            count = self._catalog.count_runs(connection)
-        self.report = LoadReport(
-            root, describe_target(record.dict_file, record.source), files_found=count, loaded=count
-        )
+        self._record = record
 
     # -- settings and metrics -----------------------------------------------
 
@@ -416,12 +502,16 @@ class Store:
         record = self._record
         if record is None:
             raise NotInitialisedError("nothing is loaded yet: load a tree before naming metrics")
-        names = merged_metrics(record.metrics, as_names(metrics))
-        if names == record.metrics:
+        if merged_metrics(record.metrics, as_names(metrics)) == record.metrics:
             return
-        record.metrics = names
-        with write_transaction(self.engine, "record the metrics") as connection:
-            self._catalog.write_record(connection, record)
+        with self._writing("record the metrics") as connection:
+            # to the record as it is now: another process may have written since
+            current = self._stored_state(connection, runs=False)[0]
+            names = merged_metrics(current.metrics, as_names(metrics))
+            if names != current.metrics:
+                current = current.revised(metrics=names)
+                self._catalog.write_record(connection, current)
+        self._use_record(current, parse_decorators(self._decorators))
 
     # -- sweep analysis (computed in the database where a frame would be large) --
 
@@ -652,6 +742,49 @@ class Store:
             return None  # the database answers, or words the error
         selected = whole.loc[mask, [spec.key for spec in specs]].reset_index(drop=True)
         return narrow_nullable(selected)
+
+
+@dataclass(frozen=True)
+class _Code:
+    """What a refresh reads files with that no record holds: code, and this call's choices."""
+
+    load_func: Loader | None
+    decorators: Mapping[str, Any] | None
+    workers: int | None
+    progress: bool | None
+
+    def options_for(self, record: StoreRecord) -> LoadOptions:
+        """The record's load options with this code; refused if the record needs code not given."""
+        if record.custom_load_func and self.load_func is None:
+            raise NaklarError(
+                f"the store was loaded with a load_func, which is not stored; pass "
+                f"refresh(load_func=...) to read {record.dict_file!r} files the same way"
+            )
+        if record.setter_keys and not self.decorators:
+            setters = ", ".join(map(repr, record.setter_keys))
+            raise NaklarError(
+                f"the store was loaded with setters for {setters}, which are not stored; "
+                "pass refresh(decorators=...) to run them on new files"
+            )
+        return record.load_options(self.load_func, self.decorators, self.workers, self.progress)
+
+
+@dataclass
+class _Loaded:
+    """A full load written in a transaction, for the store to take once it commits."""
+
+    root: str
+    tree: LoadedTree
+    table: sa.Table
+    model: type[Experiment]
+    record: StoreRecord
+
+
+def _no_store_message(table_name: str, engine: sa.Engine) -> str:
+    return (
+        f"no naklar store named {table_name!r} in {engine.url!r}: load one "
+        f"with initialise(root_dir) after connect(url), or pass table_name="
+    )
 
 
 def _has_getter(spec: ColumnSpec) -> bool:

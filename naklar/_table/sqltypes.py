@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from .._read.values import Kind
 
-__all__ = ["sql_type", "long_text", "MYSQL_DIALECTS", "UTCDateTime", "FiniteDouble"]
+__all__ = ["sql_type", "long_text", "path_text", "MYSQL_DIALECTS", "UTCDateTime", "FiniteDouble"]
 
 #: The dialect names that need MySQL's own types and table options.
 MYSQL_DIALECTS = ("mysql", "mariadb")
@@ -115,6 +115,24 @@ class _LongBlob(sa.TypeDecorator[bytes]):
 def long_text() -> sa.types.TypeEngine[str]:
     """Text without a length limit on every backend."""
     return sa.Text().with_variant(_LongText(), *MYSQL_DIALECTS)
+
+
+class _BinaryLongText(sa.TypeDecorator[str]):
+    """MySQL's ``LONGTEXT`` compared byte for byte, for a key that must tell ``A`` from ``a``."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        return dialect.type_descriptor(_mysql_types().LONGTEXT(collation="utf8mb4_bin"))
+
+
+def path_text() -> sa.types.TypeEngine[str]:
+    """Text for a unique path: on MySQL and MariaDB compared by bytes, not by their collation.
+
+    A unique key on it needs MariaDB 10.4 or later (it keys long text by a hash).
+    """
+    return sa.Text().with_variant(_BinaryLongText(), *MYSQL_DIALECTS)
 
 
 def sql_type(kind: Kind) -> sa.types.TypeEngine[Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -23,16 +24,52 @@ from naklar._table.model import parse_decorators
 DEFAULTS = {field.name: field.default for field in dataclasses.fields(LoadOptions)}
 
 
-@pytest.mark.parametrize(
-    "load", [experiment.initialise, Store.load], ids=["initialise", "Store.load"]
-)
-def test_load_options_are_the_public_keywords_with_the_same_defaults(
-    load: Callable[..., Any],
-) -> None:
-    parameters = inspect.signature(load).parameters
+def test_initialise_spells_the_seeds_options_with_the_load_options_defaults() -> None:
+    parameters = inspect.signature(experiment.initialise).parameters
     spelled_out = {name: parameters[name].default for name in parameters if name in DEFAULTS}
-    assert spelled_out == DEFAULTS
-    assert set(parameters) - set(DEFAULTS) <= {"self", "root_dir", "autoload", "engine_kwargs"}
+    assert spelled_out == {name: DEFAULTS[name] for name in spelled_out}
+    assert list(spelled_out) == ["dict_file", "load_func", "decorators", "restrict_keys"]
+
+
+def test_initialise_documents_every_load_option() -> None:
+    documented = experiment.initialise.__doc__ or ""
+    assert [name for name in DEFAULTS if name not in documented] == []
+
+
+@pytest.mark.parametrize(
+    "load",
+    [
+        lambda root, **options: experiment.initialise(root, **options),
+        lambda root, **options: Store().load(root, **options),
+        lambda root, **options: naklar.load(root, **options).report,
+    ],
+    ids=["initialise", "Store.load", "naklar.load"],
+)
+def test_every_load_takes_each_option_by_name(
+    load: Callable[..., Any], make_tree: Callable[..., Path]
+) -> None:
+    root = make_tree({str(run): {"C": run, "gamma": 0.1} for run in range(3)}, fmt="json")
+    options = {**DEFAULTS, "dict_file": "conf.json", "restrict_keys": ["C"], "workers": 1}
+
+    report = load(root, **options)
+
+    assert report.loaded == 3 and "gamma" not in report.dropped_keys
+
+
+@pytest.mark.parametrize(
+    "load",
+    [
+        lambda root: Store().load(root, dict_fil="conf.json"),
+        lambda root: naklar.load(root, dict_fil="conf.json"),
+    ],
+    ids=["Store.load", "naklar.load"],
+)
+def test_a_misspelt_load_option_is_refused_with_the_closest_name(
+    load: Callable[..., Any], make_tree: Callable[..., Path]
+) -> None:
+    root = make_tree({"0": {"C": 1}}, fmt="json")
+    with pytest.raises(TypeError, match="dict_fil.*dict_file"):
+        load(root)
 
 
 def test_store_load_passes_every_option_on(make_tree: Callable[..., Path]) -> None:
@@ -109,3 +146,33 @@ def test_load_with_a_url_takes_autoload(make_tree: Callable[..., Path]) -> None:
     store = naklar.load(root, url="sqlite://", dict_file="conf.json", autoload=False)
     assert store.report is not None and not store.report.inserted
     assert store.select(as_frame=True).empty
+
+
+def test_a_record_written_before_revisions_is_read_with_their_defaults() -> None:
+    record = StoreRecord("/results", "conf.json", [], next_id=3)
+    document = json.loads(record.to_json())
+    for name in ("revision", "runs_indexed"):
+        del document[name]
+    document["format"] = 2
+
+    reread = StoreRecord.from_json(json.dumps(document))
+
+    assert reread == record
+    assert (reread.revision, reread.runs_indexed) == ("", True)
+
+
+def test_a_record_keeps_fields_it_does_not_know() -> None:
+    document = json.loads(StoreRecord("/results", "conf.json", [], next_id=3).to_json())
+    document["notes"] = ["from a newer naklar"]
+
+    reread = StoreRecord.from_json(json.dumps(document))
+
+    assert reread is not None and reread.extra == {"notes": ["from a newer naklar"]}
+    assert json.loads(reread.revised().to_json())["notes"] == ["from a newer naklar"]
+
+
+def test_a_record_of_an_unknown_format_is_not_read() -> None:
+    document = json.loads(StoreRecord("/results", "conf.json", [], next_id=3).to_json())
+    document["format"] = 99
+
+    assert StoreRecord.from_json(json.dumps(document)) is None

@@ -53,15 +53,18 @@ def test_a_load_into_a_file_indexes_its_runs_at_once(tree: Path, tmp_path: Path)
     assert indexed_rows(store) == 5
 
 
-def test_a_second_store_on_the_same_in_memory_database_sees_the_held_runs(tree: Path) -> None:
+def test_a_second_store_on_the_same_in_memory_database_reads_everything_again(
+    tree: Path,
+) -> None:
     first = naklar.load(tree, dict_file="conf.json")
     second = naklar.open(first.engine)
 
     report = second.refresh()
 
-    assert changes(report) == (0, 0, 0, 5)
+    assert report.changes is not None and report.changes.reloaded
     assert len(second.frame()) == 5
-    assert changes(first.refresh()) == (0, 0, 0, 5)
+    assert changes(second.refresh()) == (0, 0, 0, 5)
+    assert len(first.frame()) == 5
 
 
 def test_loading_again_replaces_the_held_runs(tree: Path, tmp_path: Path) -> None:
@@ -91,11 +94,52 @@ def test_a_dropped_store_lets_go_of_the_held_runs(tree: Path) -> None:
     store.drop()
 
     # held runs would be written now, into a run index that is gone
-    store._catalog.index_deferred_runs(store.engine)
+    store._index_held_runs()
+    assert not sa.inspect(store.engine).has_table(store._catalog.runs.name)
 
 
-def test_reading_the_index_before_the_held_runs_are_written_is_refused(tree: Path) -> None:
+def test_held_runs_of_a_replaced_load_are_not_written(tree: Path, tmp_path: Path) -> None:
     store = naklar.load(tree, dict_file="conf.json")
+    other = naklar.open(store.engine)
+    other.load(write_runs(tmp_path / "other", 2), dict_file="conf.json")
 
-    with store.engine.connect() as connection, pytest.raises(RuntimeError, match="held|deferred"):
-        store._catalog.read_runs(connection)
+    store._index_held_runs()
+
+    assert indexed_rows(store) == 0
+    assert changes(other.refresh()) == (0, 0, 0, 2)
+
+
+@pytest.mark.parametrize("any_engine", ["sqlite_file", "postgres", "mysql"], indirect=True)
+def test_the_database_refuses_a_second_index_row_for_one_run(
+    any_engine: sa.Engine, table_name: str, tree: Path
+) -> None:
+    store = naklar.Store(any_engine, table_name=table_name)
+    store.load(tree, dict_file="conf.json")
+    runs = store._catalog.runs
+    try:
+        with any_engine.connect() as connection:
+            path = connection.execute(sa.select(runs.c.settings_path).limit(1)).scalar()
+        with pytest.raises(sa.exc.IntegrityError), any_engine.begin() as connection:
+            connection.execute(
+                runs.insert(),
+                {"naklar_id": 99, "settings_path": path, "size": 1, "mtime_ns": 1},
+            )
+    finally:
+        store.drop()
+
+
+@pytest.mark.parametrize("any_engine", ["sqlite_file", "postgres", "mysql"], indirect=True)
+def test_run_paths_differing_only_in_case_are_two_runs(
+    any_engine: sa.Engine, table_name: str, tmp_path: Path
+) -> None:
+    root = write_runs(tmp_path / "cases", 0)
+    for name in ("Run", "run"):
+        (root / name).mkdir(parents=True)
+        (root / name / "conf.json").write_text(json.dumps({"name": name}))
+    store = naklar.Store(any_engine, table_name=table_name)
+    try:
+        store.load(root, dict_file="conf.json")
+
+        assert sorted(store.frame()["name"]) == ["Run", "run"]
+    finally:
+        store.drop()

@@ -300,3 +300,14 @@ def test_initialise_with_other_options_reloads_everything(tree: Path, tmp_path: 
 
     assert report.changes is None
     assert experiment.store().columns == ["naklar_dir", "i"]
+
+
+def test_a_refresh_that_finds_nothing_to_do_says_the_store_is_up_to_date(
+    store: naklar.Store, tree: Path
+) -> None:
+    store.load(tree, dict_file="conf.json")
+
+    report = store.refresh()
+
+    assert report.changes is not None and report.changes.up_to_date
+    assert "already up to date" in str(report)

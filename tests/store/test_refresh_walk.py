@@ -87,7 +87,7 @@ def listed_runs(listings: list[str], root: Path) -> list[str]:
 
 def recorded_ctimes(store: naklar.Store) -> dict[str, int | None]:
     """Run directory -> its ``dir_ctime_ns`` in the run index (an in-memory store's written now)."""
-    store._catalog.index_deferred_runs(store.engine)
+    store._index_held_runs()
     runs = store._catalog.runs
     with store.engine.connect() as connection:
         rows = connection.execute(sa.select(runs.c.settings_path, runs.c.dir_ctime_ns))

@@ -12,8 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 import naklar
-from naklar._store import refreshing
-from naklar._store import store as store_module
+from naklar._store import applying
 from naklar._store.transactions import write_transaction
 
 
@@ -50,7 +49,7 @@ def test_a_refresh_that_fails_after_adding_a_column_can_be_refreshed_again(
     store.load(tree, dict_file="conf.json")
     write_run(tree, "run3", {"i": 3, "optimizer": "adam"})  # a new key: a new column
     with monkeypatch.context() as patch:
-        patch.setattr(refreshing, "insert_settings_rows", interrupt)
+        patch.setattr(applying, "insert_settings_rows", interrupt)
         with pytest.raises(Interrupted):
             store.refresh()
 
@@ -71,7 +70,7 @@ def test_a_reload_that_fails_midway_keeps_the_stored_rows(
     other = tmp_path / "other"
     write_run(other, "run0", {"f1": 0.5})
     with monkeypatch.context() as patch:
-        patch.setattr(store_module, "insert_settings_rows", interrupt)
+        patch.setattr(applying, "insert_settings_rows", interrupt)
         with pytest.raises(Interrupted):
             store.load(other, dict_file="conf.json")
 
@@ -142,6 +141,7 @@ def test_writing_to_a_store_that_takes_no_writes_says_so(
     try:
         reader = naklar.open(read_only, table_name=table_name)
         assert len(reader.frame()) == 3  # reading works
+        write_run(tree, "run3", {"i": 3})  # a refresh now has something to write
 
         with pytest.raises(naklar.NaklarError, match="cannot refresh the store in the database"):
             reader.refresh()
