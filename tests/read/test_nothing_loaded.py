@@ -154,4 +154,5 @@ def test_restrict_keys_all_present_warn_nothing(tmp_path: Path) -> None:
     (root / "0" / "conf.json").write_text(json.dumps({"kernel": "rbf", "C": 1.0}))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        naklar.load(root, dict_file="conf.json", restrict_keys=["kernel"])
+        store = naklar.load(root, dict_file="conf.json", restrict_keys=["kernel"])
+    assert store.select("kernel") == [("rbf",)]
