@@ -158,7 +158,8 @@ class _Resolver:
         if op in (operators.between_op, operators.not_between_op):
             low, high = (_value(bound) for bound in _operands(node.right))
             both = sa.and_(_finite(left, operators.ge, low), _finite(left, operators.le, high))
-            return both if op is operators.between_op else sa.not_(both)
+            # grouped: the replacement sits where one comparison sat, maybe inside AND/OR
+            return both.self_group() if op is operators.between_op else sa.not_(both)
         bind = _bind_of(node.right)
         assert bind is not None
         if op in (operators.in_op, operators.not_in_op):
@@ -167,7 +168,7 @@ class _Resolver:
             parts = [left.in_(finite)] if finite else []
             parts += [_finite(left, operators.eq, value) for value in values if _is_infinite(value)]
             either = sa.or_(*parts)
-            return either if op is operators.in_op else sa.not_(either)
+            return either.self_group() if op is operators.in_op else sa.not_(either)
         return _finite(left, op, bind.effective_value)
 
 

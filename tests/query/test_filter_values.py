@@ -242,6 +242,15 @@ def test_infinite_bound_selects_same_rows_in_database_and_frame(
     assert selected(floats, **filters) == (expected, expected)
 
 
+def test_infinite_bound_beside_another_condition_keeps_its_grouping(
+    floats: naklar.Store,
+) -> None:
+    # MySQL's rewrite of an infinite bound is an OR: it must stay one term of the AND
+    E = floats.E
+    assert selected(floats, E.f.in_([-2.0, math.inf]) & (E.f == pd.NA)) == ([], [])
+    assert selected(floats, (E.f == pd.NA) & E.f.in_([-2.0, math.inf])) == ([], [])
+
+
 def test_infinite_bound_under_not_selects_same_rows(floats: naklar.Store) -> None:
     expected = [2] if _infinite_is_stored(floats) else []
     assert selected(floats, ~(floats.E.f < math.inf)) == (expected, expected)
