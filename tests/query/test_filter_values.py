@@ -80,7 +80,7 @@ SCALAR_CASES = [
     ({"kernel__in": (np.str_("rbf"), pd.NA)}, [0]),
     ({"shrinking__isnull": np.bool_(True)}, [2, 3]),
 ]
-MISSING_MARKERS = [None, pd.NA, pd.NaT, float("nan"), np.float64("nan"), np.datetime64("NaT")]
+MISSING_MARKERS = [None, pd.NA, pd.NaT, float("nan"), np.float64("nan"), np.datetime64("NaT", "ns")]
 
 
 @pytest.mark.parametrize(("filters", "expected"), SCALAR_CASES, ids=repr)
