@@ -16,7 +16,6 @@ table after the load cell runs again.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import os
 from collections.abc import Collection, Mapping, Sequence
@@ -192,7 +191,7 @@ def initialise(
 
 
 #: initialise's own parameters, which a misspelt keyword most likely meant.
-_LOAD_PARAMETERS = ("autoload", *(field.name for field in dataclasses.fields(LoadOptions)))
+_LOAD_PARAMETERS = ("autoload", *LOAD_OPTIONS)
 
 
 def _connect_with_engine_keywords(engine_kwargs: Mapping[str, Any]) -> None:

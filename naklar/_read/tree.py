@@ -211,7 +211,7 @@ class LoadOptions:
         ...
         TypeError: load() got an unexpected keyword argument 'dict_fil'; did you mean 'dict_file'?
         """
-        names = [option.name for option in dataclasses.fields(cls)]
+        names = list(LOAD_OPTIONS)
         for keyword in keywords:
             if keyword not in names:
                 close = difflib.get_close_matches(keyword, names, n=1)
@@ -220,8 +220,8 @@ class LoadOptions:
         return cls(**keywords)
 
 
-#: The names of the load options, as keyword arguments.
-LOAD_OPTIONS = frozenset(option.name for option in dataclasses.fields(LoadOptions))
+#: The names of the load options, as keyword arguments, in their order.
+LOAD_OPTIONS = tuple(option.name for option in dataclasses.fields(LoadOptions))
 
 
 def start_loading(
