@@ -225,9 +225,7 @@ class Store:
         fit_load(tree, dialect, options.on_error)
         specs = _column_specs(tree, decorators)
         check_load_fits(tree, _column_kinds(specs, tree), dialect)
-        table, model = build_model(
-            self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
-        )
+        table, model = self._build_model(specs)
         columns = [_column_record(spec, tree) for spec in specs]
         record = StoreRecord.for_load(root, options, decorators, columns, tree.report)
         kept = outlives_process(self.engine)
@@ -380,8 +378,9 @@ class Store:
         dialect = self.engine.dialect.name
         plan = plan_refresh(record, indexed, code.options_for(record), dialect)
         self._load_func, self._decorators = code.load_func, code.decorators
+        decorators = parse_decorators(code.decorators)
         if plan.writes_nothing:
-            self._use_record(record, parse_decorators(code.decorators))
+            self._use_record(record, decorators)
             return self._refreshed(plan, len(indexed))
         with self._writing("refresh the store") as connection:
             record = self._stored_state(connection, runs=False)[0]
@@ -400,17 +399,15 @@ class Store:
                 )
             elif not plan.writes_nothing:
                 plan.record = plan.record.revised()
-                specs = specs_from_record(plan.record, parse_decorators(code.decorators))
-                table, _ = build_model(
-                    self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
-                )
+                specs = specs_from_record(plan.record, decorators)
+                table, _ = self._build_model(specs)
                 write_refresh(connection, self._catalog, table, specs, plan)
             count = self._catalog.count_runs(connection)
         if plan.reload:
             report = self._loaded(loaded, code.options_for(record), autoload=True)
             report.changes = plan.counts
             return report
-        self._use_record(plan.record, parse_decorators(code.decorators))
+        self._use_record(plan.record, decorators)
         return self._refreshed(plan, count)
 
     def _stored_state(
@@ -475,12 +472,14 @@ class Store:
             root, describe_target(record.dict_file, record.source), files_found=count, loaded=count
         )
 
+    def _build_model(self, specs: list[ColumnSpec]) -> tuple[sa.Table, type[Experiment]]:
+        """This store's table object and ``E`` for the columns ``specs``."""
+        return build_model(self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name)
+
     def _use_record(self, record: StoreRecord, decorators: Mapping[str, Decorator]) -> None:
         """The table object and ``E`` as ``record`` describes them."""
         specs = specs_from_record(record, decorators)
-        self.table, self._model = build_model(
-            self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name
-        )
+        self.table, self._model = self._build_model(specs)
         self._record = record
 
     # -- settings and metrics -----------------------------------------------
