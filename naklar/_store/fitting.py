@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from .._read.decorators import RESERVED_COLUMNS
 from .._read.storable import skip_runs, skip_unstorable_runs
 from .._read.tree import LoadedTree, OnError, Skipped
 from .._read.values import Kind, infer_column_kind
@@ -26,8 +27,6 @@ from ..errors import NaklarError
 
 __all__ = ["fit_load", "check_load_fits", "fit_refresh"]
 
-#: naklar_id and naklar_dir.
-_OWN_COLUMNS = 2
 _FIX = (
     "choose the keys to keep with restrict_keys=[...], or keep wide data (a vector, "
     "a per-step history) out of the settings: save it beside them and store its path"
@@ -144,7 +143,7 @@ def _new_columns_that_fit(
 
 def _table_problem(kinds: Sequence[Kind | None], limits: BackendLimits) -> str | None:
     """What makes a table of columns of these kinds impossible on the backend, if anything."""
-    count = len(kinds) + _OWN_COLUMNS
+    count = len(kinds) + len(RESERVED_COLUMNS)  # naklar_id and naklar_dir
     if limits.max_columns is not None and count > limits.max_columns:
         return (
             f"it would have {count:,} columns (naklar_id and naklar_dir included), more than "

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._read.decorators import RESERVED_COLUMNS
 from .._read.values import Kind
 
 __all__ = [
@@ -114,7 +115,9 @@ def postgres_row_bytes(kinds: Sequence[Kind | None], values: Sequence[Any], dire
     for size, align in cells:
         offset = -(-offset // align) * align + size
     has_null = len(cells) - 1 < len(kinds)
-    header = _POSTGRES_HEADER + (math.ceil((len(kinds) + 2) / 8) if has_null else 0)
+    header = _POSTGRES_HEADER + (
+        math.ceil((len(kinds) + len(RESERVED_COLUMNS)) / 8) if has_null else 0
+    )
     return -(-header // 8) * 8 + offset
 
 
