@@ -16,7 +16,6 @@ run a reported skip, as any collision does.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -30,7 +29,6 @@ __all__ = [
     "RUN",
     "metrics_part",
     "facts_part",
-    "parse_json_text",
     "found_near",
     "param_value",
     "require_config",
@@ -89,11 +87,6 @@ def read_optional(path: str, read: Any, missing: list[str], label: str) -> Any:
             raise
         missing.append(label)
         return None
-
-
-def parse_json_text(text: str) -> Any:
-    """JSON text stored inside JSON (Ray Tune's experiment state)."""
-    return json.loads(text)
 
 
 def require_config(run_dir: str, name: str) -> str:

@@ -12,6 +12,7 @@ are not runs.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -21,7 +22,6 @@ from .common import (
     facts_part,
     found_near,
     metrics_part,
-    parse_json_text,
     read_json,
     require_config,
     utc_from_seconds,
@@ -91,8 +91,8 @@ def _read_state(path: str) -> dict[str, dict[str, Any]]:
         state = read_json(path)
         facts = {}
         for trial_text, runtime_text in state.get("trial_data", []):
-            trial = parse_json_text(trial_text)
-            runtime = parse_json_text(runtime_text)
+            trial = json.loads(trial_text)  # JSON text inside the JSON file
+            runtime = json.loads(runtime_text)
             folder = trial.get("relative_logdir")
             if not isinstance(folder, str):
                 continue
