@@ -38,6 +38,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
+from .._table.sqltypes import MYSQL_DIALECTS
 from ..errors import NaklarError
 from .engines import driver_reason
 
@@ -103,7 +104,7 @@ def _begin_immediate(connection: sa.Connection) -> None:
 @contextlib.contextmanager
 def _named_lock(connection: sa.Connection, lock: str | None, doing: str) -> Iterator[None]:
     """MySQL's and MariaDB's ``GET_LOCK`` around what follows; nothing elsewhere."""
-    if lock is None or connection.dialect.name not in ("mysql", "mariadb"):
+    if lock is None or connection.dialect.name not in MYSQL_DIALECTS:
         yield
         return
     # named locks are the server's, not the database's: the name says which database
