@@ -14,9 +14,10 @@ Two trees are made once under benchmarks/trees/ (git-ignored):
 Each contestant is a fresh process (this script with ``--contestant``), timed
 by this parent around the whole process, imports included; the contestants of
 one repeat run back to back, the first rotating, so machine noise hits them
-alike. Printed: median wall time and peak RSS, their ratios to the hand loop,
-and the in-process time of an unchanged ``refresh()`` against the hand loop's
-in-process time (what reading the tree again by hand costs).
+alike. Printed: median wall time and peak RSS of the load and filtered frame,
+their ratios to the hand loop, and the in-process time of an unchanged
+``refresh()`` against the hand loop's in-process time (what reading the tree
+again by hand costs), with naklar's peak RSS once that refresh is done too.
 
 The hand loops: Hydra -- ``os.walk``, ``yaml.load`` with ``CSafeLoader`` where
 PyYAML has it, ``json.load``, ``pd.json_normalize`` and a boolean mask (and the
@@ -216,8 +217,11 @@ def contestant(name: str, root: str) -> None:
     """Run one contestant in this process and print its result line."""
     import resource
 
+    def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
+        return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+
     started = time.perf_counter()
-    refresh_s = None
+    store = None
     if name == "hand_hydra":
         frame = hand_hydra(root)
     elif name == "safeload_hydra":
@@ -226,17 +230,21 @@ def contestant(name: str, root: str) -> None:
         frame = hand_raytune(root)
     else:
         store, frame = run_naklar(root, name.removeprefix("naklar_"))
-        refresh_started = time.perf_counter()
-        report = store.refresh()
-        refresh_s = time.perf_counter() - refresh_started
-        assert report.changes is not None and report.changes.updated == 0, report
     work_s = time.perf_counter() - started
+    # the peak of loading and the filtered frame: the work the hand loop does
     line = {
         "rows": len(frame),
-        "work_s": round(work_s - (refresh_s or 0.0), 3),
-        "refresh_s": None if refresh_s is None else round(refresh_s, 3),
-        "maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "work_s": round(work_s, 3),
+        "maxrss_mib": peak_rss_mib(),
+        # the largest of naklar's reading workers (forked before pandas is imported)
+        "worker_mib": peak_rss_mib(resource.RUSAGE_CHILDREN),
     }
+    if store is not None:
+        refresh_started = time.perf_counter()
+        report = store.refresh()
+        line["refresh_s"] = round(time.perf_counter() - refresh_started, 3)
+        line["refreshed_mib"] = peak_rss_mib()
+        assert report.changes is not None and report.changes.updated == 0, report
     print(json.dumps(line), flush=True)
 
 
@@ -285,12 +293,16 @@ def scenario(name: str, root: Path, repeat: int) -> None:
         for ours_run, hand_run in zip(results[ours], results[hand], strict=True)
     )
     print(f"\n{name}: {root.name}, {rows.pop()} rows selected, {repeat} repeats")
-    print(f"  {'':8} {'wall s':>8} {'cpu s':>7} {'in-process s':>13} {'peak MiB':>9}")
+    print(
+        f"  {'':8} {'wall s':>8} {'cpu s':>7} {'in-process s':>13} {'peak MiB':>9} "
+        f"{'worker MiB':>11}"
+    )
     for contestant_name in (hand, *others, ours):
         print(
             f"  {contestant_name.split('_')[0]:8} {median(contestant_name, 'wall_s'):8.2f} "
             f"{median(contestant_name, 'cpu_s'):7.2f} {median(contestant_name, 'work_s'):13.2f} "
-            f"{median(contestant_name, 'maxrss_mib'):9.0f}"
+            f"{median(contestant_name, 'maxrss_mib'):9.0f} "
+            f"{median(contestant_name, 'worker_mib'):11.0f}"
         )
     print(
         f"  naklar / hand: wall {median(ours, 'wall_s') / median(hand, 'wall_s'):.2f}x "
@@ -298,7 +310,9 @@ def scenario(name: str, root: Path, repeat: int) -> None:
         "peak memory "
         f"{median(ours, 'maxrss_mib') / median(hand, 'maxrss_mib'):.2f}x, unchanged refresh "
         f"{median(ours, 'refresh_s'):.2f} s = "
-        f"{median(ours, 'refresh_s') / median(hand, 'work_s'):.2f}x the hand loop's in-process time"
+        f"{median(ours, 'refresh_s') / median(hand, 'work_s'):.2f}x the hand loop's in-process "
+        f"time, peak memory with that refresh {median(ours, 'refreshed_mib'):.0f} MiB = "
+        f"{median(ours, 'refreshed_mib') / median(hand, 'maxrss_mib'):.2f}x"
     )
     for other in others:
         print(

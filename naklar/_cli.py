@@ -554,11 +554,12 @@ def where_condition(store: Store, text: str) -> sa.ColumnElement[bool]:
     from ._query.filters import keyword_conditions
 
     key = parse_where(text)[0]
-    spec = store.E._naklar_spec(key)  # an unknown key names the closest columns
+    spec = store._column_spec(key)  # an unknown key names the closest columns
     _, lookup, value = parse_where(text, text_column=isinstance(spec.type, sa.String))
     keyword = key if lookup is None else f"{key}__{lookup}"
-    E: Any = store.E  # E['key'] is the class's own item access
-    (condition,) = keyword_conditions({keyword: value}, [key], lambda _: E[key])
+    assert store.table is not None
+    column = store.table.c[spec.name]
+    (condition,) = keyword_conditions({keyword: value}, [key], lambda _: column)
     return condition
 
 

@@ -335,7 +335,7 @@ class _CurrentModelType(type):
     """
 
     def __getattr__(cls, name: str) -> Any:
-        if name.startswith("_") and (_store is None or _store._model is None):
+        if name.startswith("_") and (_store is None or _store.table is None):
             raise AttributeError(name)  # probes (doctest, inspect) before anything is loaded
         return getattr(store().E, name)
 

@@ -39,15 +39,23 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import sqlalchemy as sa
-from sqlalchemy.orm import QueryableAttribute
 
-from .._table.model import ColumnSpec, Experiment, column_key, unknown_column_message
+from .._table.model import (
+    ColumnSpec,
+    column_key,
+    is_mapped_attribute,
+    spec_for_key,
+    unknown_column_message,
+)
 from ..errors import FilterError, UnknownColumnError
 from .filter_values import is_collection, plain_list, plain_value
 from .resolving import resolve_for_table
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import QueryableAttribute
 
 __all__ = [
     "LOOKUPS",
@@ -90,7 +98,7 @@ class Selection:
     conditions: list[sa.ColumnElement[bool]]
 
 
-ColumnArgument = str | QueryableAttribute[Any]
+ColumnArgument: TypeAlias = "str | QueryableAttribute[Any]"
 
 
 def split_arguments(
@@ -100,7 +108,7 @@ def split_arguments(
     columns: list[ColumnArgument] = []
     conditions: list[sa.ColumnElement[bool]] = []
     for argument in arguments:
-        if isinstance(argument, (str, QueryableAttribute)):
+        if isinstance(argument, str) or is_mapped_attribute(argument):
             columns.append(argument)
         elif isinstance(argument, sa.ColumnElement):
             conditions.append(argument)
@@ -114,7 +122,7 @@ def split_arguments(
 
 
 def parse_selection(
-    model: type[Experiment],
+    specs_by_key: Mapping[str, ColumnSpec],
     table: sa.Table,
     arguments: Iterable[Any],
     filters: Mapping[str, Any],
@@ -128,17 +136,16 @@ def parse_selection(
     """
     columns, conditions = split_arguments(arguments)
     specs = [
-        model._naklar_spec(column)
+        spec_for_key(specs_by_key, column)
         if isinstance(column, str)
-        else spec_of_attribute(column, model._naklar_columns)
+        else spec_of_attribute(column, specs_by_key)
         for column in columns
     ]
 
     def column_for(key: str) -> sa.ColumnElement[Any]:
-        return table.c[model._naklar_spec(key).name]
+        return table.c[spec_for_key(specs_by_key, key).name]
 
-    conditions += keyword_conditions(filters, model._naklar_columns, column_for)
-    specs_by_key = model._naklar_columns
+    conditions += keyword_conditions(filters, specs_by_key, column_for)
     resolved = [resolve_for_table(c, table, specs_by_key, dialect) for c in conditions]
     return Selection(specs, resolved)
 

@@ -25,10 +25,9 @@ from typing import Any, NoReturn
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import operators
 
-from .._table.model import column_key, unknown_column_message
+from .._table.model import column_key, is_mapped_attribute, unknown_column_message
 from ..errors import FilterError, UnknownColumnError
 from .filter_values import plain_list, plain_value
 
@@ -325,7 +324,7 @@ def _operator_name(op: Any) -> str:
 
 
 def _unwrap(node: Any) -> Any:
-    while isinstance(node, (sa.sql.elements.Grouping, QueryableAttribute)):
+    while isinstance(node, sa.sql.elements.Grouping) or is_mapped_attribute(node):
         node = node.element if isinstance(node, sa.sql.elements.Grouping) else node.expression
     return node
 

@@ -76,7 +76,7 @@ def _ordered(sql_type: sa.types.TypeEngine[Any]) -> bool:
 def profiles(store: Store, *, distinct: bool = False) -> tuple[int, list[ColumnProfile]]:
     """The number of runs and every column's profile, in one query."""
     assert store.table is not None
-    specs = list(store.E._naklar_columns.values())
+    specs = list(store._column_specs().values())
     selected: list[sa.ColumnElement[Any]] = [sa.func.count()]
     for spec in specs:
         column = store.table.c[spec.name]
@@ -104,7 +104,7 @@ def profiles(store: Store, *, distinct: bool = False) -> tuple[int, list[ColumnP
 def _has_getters(store: Store) -> bool:
     return any(
         spec.decorator is not None and spec.decorator.getter is not None
-        for spec in store.E._naklar_columns.values()
+        for spec in store._column_specs().values()
     )
 
 
@@ -224,7 +224,7 @@ def _examples(store: Store, columns: list[ColumnProfile]) -> dict[str, list[Any]
 def _parameters(store: Store, params: Sequence[str], metrics: Metrics) -> list[str]:
     if params:
         for param in params:
-            store.E._naklar_spec(param)  # an unknown name raises, naming the closest columns
+            store._column_spec(param)  # an unknown name raises, naming the closest columns
         return list(params)
     return varying(store, metrics)
 
@@ -258,10 +258,12 @@ def _runs_in_order(store: Store, directories: list[str]) -> pd.DataFrame:
     """The full rows of these runs, in this order, indexed from 0."""
     import pandas as pd
 
+    assert store.table is not None
+    directory = store.table.c[DIR_COLUMN]
     if not directories:
-        return store.frame(store.E.naklar_dir.is_(None))
+        return store.frame(directory.is_(None))
     parts = [
-        store.frame(store.E.naklar_dir.in_(directories[start : start + _IN_BATCH]))
+        store.frame(directory.in_(directories[start : start + _IN_BATCH]))
         for start in range(0, len(directories), _IN_BATCH)
     ]
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]

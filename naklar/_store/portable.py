@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 import sqlalchemy as sa
 
 from .._read.values import Kind
-from .._table.model import ID_COLUMN, build_model
+from .._table.model import ID_COLUMN, build_table
 from ..errors import NaklarError
 from .catalog import Catalog, StoreRecord, specs_from_record
 from .transactions import write_transaction
@@ -115,7 +115,7 @@ def move_store(
 ) -> StoreRecord:
     """Move the store's root and path values by ``moves``, in one write; the moved record."""
     moved = record.revised(root_dir=moved_path(record.root_dir, moves))
-    table, _ = build_model(
+    table, _ = build_table(
         table_name,
         specs_from_record(record, {}),
         sa.MetaData(),

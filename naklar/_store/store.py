@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from .._query.filters import parse_selection
 from .._query.metrics import Metrics, as_names, metric_columns
@@ -39,9 +38,11 @@ from .._table.model import (
     Decorator,
     Experiment,
     assign_names,
-    build_model,
+    build_table,
     column_spec,
+    map_class,
     parse_decorators,
+    spec_for_key,
 )
 from ..errors import FilterError, NaklarError, NotInitialisedError, UnknownColumnError
 from . import analysis as store_analysis
@@ -67,6 +68,7 @@ from .transactions import write_transaction
 
 if TYPE_CHECKING:
     import pandas as pd
+    from sqlalchemy.orm import Session
 
     from .._query.frames import DtypeBackend
 
@@ -95,6 +97,9 @@ class Store:
         self.engine = engine if engine is not None else create_owned_engine(DEFAULT_URL)
         self.table_name = table_name
         self.table: sa.Table | None = None
+        # Every column's spec by key: what selecting needs. E, the class mapped
+        # onto the table, is made from them when first used (it imports the ORM).
+        self._specs: dict[str, ColumnSpec] | None = None
         self._model: type[Experiment] | None = None
         self.report: LoadReport | None = None
         self.root_dir: str | None = None
@@ -123,14 +128,14 @@ class Store:
     def _headline(self) -> str:
         # the URL's repr hides its password
         where = f"in {self.engine.url!r}"
-        if self._model is None:
+        if self._specs is None:
             return f"naklar.Store {where}: nothing loaded"
         runs = self.report.loaded if self.report and self.report.inserted else 0
         return f"naklar.Store of {self.root_dir!r} {where}: {runs} runs"
 
     def _columns_described(self) -> list[tuple[str, str, str]]:
         """``(key, type, 'yes' or '')`` for each column, or nothing before a load."""
-        if self._model is None:
+        if self._specs is None:
             return []
         kinds = {column.key: column.kind for column in self._record.columns} if self._record else {}
         metrics = set(self.metrics)
@@ -140,7 +145,7 @@ class Store:
                 (kinds.get(key) or kind_of_type(spec.type)).value,
                 "yes" if key in metrics else "",
             )
-            for key, spec in self.E._naklar_columns.items()
+            for key, spec in self._specs.items()
         ]
 
     # -- loading ------------------------------------------------------------
@@ -225,7 +230,7 @@ class Store:
         fit_load(tree, dialect, options.on_error)
         specs = _column_specs(tree, decorators)
         check_load_fits(tree, _column_kinds(specs, tree), dialect)
-        table, model = self._build_model(specs)
+        table, specs_by_key = self._build_table(specs)
         columns = [_column_record(spec, tree) for spec in specs]
         record = StoreRecord.for_load(root, options, decorators, columns, tree.report)
         kept = outlives_process(self.engine)
@@ -243,7 +248,7 @@ class Store:
             insert=autoload,
             index_runs=kept,
         )
-        return _Loaded(root, tree, table, model, record)
+        return _Loaded(root, tree, table, specs_by_key, record)
 
     def _loaded(self, loaded: _Loaded, options: LoadOptions, autoload: bool) -> LoadReport:
         """Take the committed load as this store's table, and give its warnings."""
@@ -253,7 +258,8 @@ class Store:
             self._held_runs = HeldRuns(record.revision, range(len(tree.rows)), tree.stamps)
         tree.report.inserted = autoload
         warn_about_lost_floats(tree.report, self.engine.dialect.name)
-        self.table, self._model, self.report = loaded.table, loaded.model, tree.report
+        self._use_table(loaded.table, loaded.specs)
+        self.report = tree.report
         self.root_dir, self._record = loaded.root, loaded.record
         self._load_func, self._decorators = options.load_func, options.decorators
         if autoload and self._snapshot is not None:
@@ -400,7 +406,7 @@ class Store:
             elif not plan.writes_nothing:
                 plan.record = plan.record.revised()
                 specs = specs_from_record(plan.record, decorators)
-                table, _ = self._build_model(specs)
+                table, _ = self._build_table(specs)
                 write_refresh(connection, self._catalog, table, specs, plan)
             count = self._catalog.count_runs(connection)
         if plan.reload:
@@ -440,7 +446,8 @@ class Store:
                 self._snapshot.drop(connection)
             sa.Table(self.table_name, sa.MetaData()).drop(connection, checkfirst=True)
         self._held_runs = None
-        self.table, self._model, self.report, self._record = None, None, None, None
+        self.table, self._specs, self._model = None, None, None
+        self.report, self._record = None, None
 
     def _index_held_runs(self) -> None:
         """Write the runs an in-memory load held back, if the store is still that load's."""
@@ -472,14 +479,17 @@ class Store:
             root, describe_target(record.dict_file, record.source), files_found=count, loaded=count
         )
 
-    def _build_model(self, specs: list[ColumnSpec]) -> tuple[sa.Table, type[Experiment]]:
-        """This store's table object and ``E`` for the columns ``specs``."""
-        return build_model(self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name)
+    def _build_table(self, specs: list[ColumnSpec]) -> tuple[sa.Table, dict[str, ColumnSpec]]:
+        """This store's table object for the columns ``specs``, and the specs by key."""
+        return build_table(self.table_name, specs, sa.MetaData(), dialect=self.engine.dialect.name)
+
+    def _use_table(self, table: sa.Table, specs: dict[str, ColumnSpec]) -> None:
+        """Select from ``table`` from now on; ``E`` is mapped onto it when next used."""
+        self.table, self._specs, self._model = table, specs, None
 
     def _use_record(self, record: StoreRecord, decorators: Mapping[str, Decorator]) -> None:
-        """The table object and ``E`` as ``record`` describes them."""
-        specs = specs_from_record(record, decorators)
-        self.table, self._model = self._build_model(specs)
+        """The table object and its columns as ``record`` describes them."""
+        self._use_table(*self._build_table(specs_from_record(record, decorators)))
         self._record = record
 
     # -- settings and metrics -----------------------------------------------
@@ -563,15 +573,27 @@ class Store:
     def E(self) -> type[Experiment]:
         """The mapped class: one attribute per key, usable in expressions."""
         if self._model is None:
-            raise NotInitialisedError(
-                "nothing is loaded yet: call initialise(root_dir) or naklar.load(root_dir) first"
-            )
+            specs = self._column_specs()  # before a load, raises NotInitialisedError
+            assert self.table is not None
+            self._model = map_class(self.table, specs)
         return self._model
 
     @property
     def columns(self) -> list[str]:
         """Every key that is a column, ``naklar_dir`` first."""
-        return list(self.E._naklar_columns)
+        return list(self._column_specs())
+
+    def _column_specs(self) -> dict[str, ColumnSpec]:
+        """Every column's spec by key, ``naklar_dir`` first."""
+        if self._specs is None:
+            raise NotInitialisedError(
+                "nothing is loaded yet: call initialise(root_dir) or naklar.load(root_dir) first"
+            )
+        return self._specs
+
+    def _column_spec(self, key: str) -> ColumnSpec:
+        """The spec of ``key``'s column; an unknown key names the closest columns."""
+        return spec_for_key(self._column_specs(), key)
 
     @gc_paused()
     def select(
@@ -590,12 +612,14 @@ class Store:
         A key named ``as_frame`` or ``dtype_backend`` is filtered with
         :meth:`frame` or an expression (``E['as_frame'] == 1``).
         """
-        model = self.E
+        specs_by_key = self._column_specs()
         assert self.table is not None
-        selection = parse_selection(model, self.table, arguments, filters, self.engine.dialect.name)
+        selection = parse_selection(
+            specs_by_key, self.table, arguments, filters, self.engine.dialect.name
+        )
         specs = selection.columns
         if as_frame or dtype_backend is not None:
-            all_specs = list(model._naklar_columns.values())
+            all_specs = list(specs_by_key.values())
             return self._frame(specs or all_specs, selection.conditions, dtype_backend)
         if not specs:
             return SelectedRuns(self._objects(selection.conditions))
@@ -617,6 +641,8 @@ class Store:
 
     def session(self) -> Session:
         """A SQLAlchemy session on this store's database, for raw queries."""
+        from sqlalchemy.orm import Session
+
         return Session(bind=self.engine, expire_on_commit=False)
 
     def _objects(self, conditions: list[sa.ColumnElement[bool]]) -> list[Experiment]:
@@ -712,7 +738,7 @@ class Store:
 
     def _stored_specs(self) -> list[ColumnSpec]:
         """The columns the table holds (and its Arrow copy): all but getters' computed ones."""
-        return [spec for spec in self.E._naklar_columns.values() if not _has_getter(spec)]
+        return [spec for spec in self._column_specs().values() if not _has_getter(spec)]
 
     def _take_snapshot(self, stored: list[ColumnSpec]) -> pd.DataFrame:
         """``stored`` (:meth:`_stored_specs`) read from the table, by SQL name, kept as the copy."""
@@ -775,7 +801,7 @@ class _Loaded:
     root: str
     tree: LoadedTree
     table: sa.Table
-    model: type[Experiment]
+    specs: dict[str, ColumnSpec]
     record: StoreRecord
 
 

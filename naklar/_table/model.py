@@ -33,14 +33,13 @@ from __future__ import annotations
 
 import hashlib
 import keyword
+import sys
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import registry as Registry
 
 from .._read.decorators import DIR_COLUMN, ID_COLUMN, RESERVED_COLUMNS, Decorator, parse_decorators
 from .._read.values import Kind
@@ -55,7 +54,10 @@ __all__ = [
     "Decorator",
     "ColumnSpec",
     "Experiment",
-    "build_model",
+    "build_table",
+    "map_class",
+    "is_mapped_attribute",
+    "spec_for_key",
     "column_spec",
     "parse_decorators",
     "closest_names",
@@ -139,10 +141,25 @@ class Experiment(metaclass=_ExperimentType):
 
     @classmethod
     def _naklar_spec(cls, key: str) -> ColumnSpec:
-        try:
-            return cls._naklar_columns[key]
-        except KeyError:
-            raise UnknownColumnError(unknown_column_message(key, cls._naklar_columns)) from None
+        return spec_for_key(cls._naklar_columns, key)
+
+
+def spec_for_key(specs: Mapping[str, ColumnSpec], key: str) -> ColumnSpec:
+    """The spec of ``key``'s column; an unknown key names the closest columns."""
+    try:
+        return specs[key]
+    except KeyError:
+        raise UnknownColumnError(unknown_column_message(key, specs)) from None
+
+
+def is_mapped_attribute(value: Any) -> bool:
+    """Whether ``value`` is an attribute of a mapped class, such as ``E.f1``.
+
+    SQLAlchemy's ORM is imported only once some ``E`` is mapped (:func:`map_class`):
+    until then nothing can be one, and asking does not import it.
+    """
+    orm = sys.modules.get("sqlalchemy.orm")
+    return orm is not None and isinstance(value, orm.QueryableAttribute)
 
 
 def column_key(column: Any) -> str:
@@ -295,10 +312,14 @@ def _name_fold(name: str) -> str:
     return name.replace("ß", "s").replace("ẞ", "s").casefold().replace("\u0307", "")
 
 
-def build_model(
+def build_table(
     table_name: str, columns: list[ColumnSpec], metadata: sa.MetaData, *, dialect: str
-) -> tuple[sa.Table, type[Experiment]]:
-    """Create the table for the ``dialect`` (its name) and map a fresh ``Exp`` class onto it."""
+) -> tuple[sa.Table, dict[str, ColumnSpec]]:
+    """The table for the ``dialect`` (its name), and every column's spec by key.
+
+    The specs start with ``naklar_dir``'s; they are what selecting needs. The
+    mapped class ``E`` is made from both by :func:`map_class`, when it is used.
+    """
     table = sa.Table(
         table_name,
         metadata,
@@ -308,7 +329,16 @@ def build_model(
         **_table_options(dialect),
     )
     dir_spec = ColumnSpec(DIR_COLUMN, DIR_COLUMN, DIR_COLUMN, table.c[DIR_COLUMN].type)
-    specs = {DIR_COLUMN: dir_spec, **{spec.key: spec for spec in columns}}
+    return table, {DIR_COLUMN: dir_spec, **{spec.key: spec for spec in columns}}
+
+
+def map_class(table: sa.Table, specs: dict[str, ColumnSpec]) -> type[Experiment]:
+    """A fresh ``Exp`` class mapped onto ``table`` (as :func:`build_table` made it).
+
+    This imports SQLAlchemy's ORM (7 MiB and 35 ms), which loading a tree and
+    selecting values and frames from it do without.
+    """
+    from sqlalchemy.orm import registry
 
     attributes: dict[str, Any] = {"_naklar_columns": specs, "__module__": "naklar.experiment"}
     properties: dict[str, Any] = {ID_COLUMN: table.c[ID_COLUMN]}
@@ -318,8 +348,8 @@ def build_model(
         properties[spec.stored_attribute] = table.c[spec.name]
 
     cls = type("Exp", (Experiment,), attributes)
-    Registry(metadata=metadata).map_imperatively(cls, table, properties=properties)
-    return table, cls
+    registry(metadata=table.metadata).map_imperatively(cls, table, properties=properties)
+    return cls
 
 
 def _table_options(dialect: str) -> dict[str, Any]:
@@ -330,7 +360,9 @@ def _table_options(dialect: str) -> dict[str, Any]:
     return {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 
 
-def _hybrid(stored: str, decorator: Decorator) -> hybrid_property[Any]:
+def _hybrid(stored: str, decorator: Decorator) -> Any:
+    from sqlalchemy.ext.hybrid import hybrid_property
+
     getter, setter = decorator.getter, decorator.setter
 
     def get(self: Any) -> Any:

@@ -115,6 +115,25 @@ def test_a_sqlite_store_of_every_kind_imports_no_mysql_dialect(tmp_path: Path) -
     assert seen == "1 False"
 
 
+def test_loading_selecting_and_refreshing_leave_the_orm_unimported_until_e_is_used(
+    tmp_path: Path,
+) -> None:
+    write_runs(tmp_path, 3)
+    seen = run_python(
+        f"""
+        import sys
+        import naklar
+        store = naklar.load({str(tmp_path)!r}, dict_file='conf.json', progress=False)
+        store.frame(i__gt=0)
+        store.select('i', i=1)
+        store.refresh()
+        print(len(store.columns), 'sqlalchemy.orm' in sys.modules)
+        print(store.select('i', store.E.i > 0), 'sqlalchemy.orm' in sys.modules)
+        """
+    )
+    assert seen.splitlines() == ["2 False", "[Row(i=1), Row(i=2)] True"]
+
+
 def test_the_accessor_is_there_when_pandas_is_imported_after_naklar() -> None:
     selected = run_python(
         """
