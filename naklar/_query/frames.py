@@ -177,8 +177,9 @@ def _column(
     if dtype in ("float64", "int64", "bool", np.dtype(object)):
         return np.array(values, dtype=dtype)
     if isinstance(dtype, pd.StringDtype):
-        # through Arrow: several times faster than pandas' per-value string check
-        return pd.array(pa.array(values, type=pa.string()), dtype=dtype)
+        # through Arrow: several times faster than pandas' per-value string check;
+        # large_string is what pandas' Arrow strings hold, so no cast follows
+        return pd.array(pa.array(values, type=pa.large_string()), dtype=dtype)
     return pd.array(list(values), dtype=dtype)
 
 
