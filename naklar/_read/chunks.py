@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import SettingsFileError
 from .decorators import Decorator
 from .flatten import flatten_settings, merge_settings
-from .layouts import RunLayout, run_directory
+from .layouts import NotARun, RunLayout, run_directory
 from .loaders import Loader, Parser, parser_for, read_and_stat_settings, read_settings
 from .rows import SettingsRows
 from .values import KindTally, Unsupported
@@ -129,6 +129,9 @@ class TreeRead:
     incomplete: list[tuple[str, str]] = field(default_factory=list)
     #: Keys read from a run's files other than its config: its metrics.
     metrics: set[str] = field(default_factory=set)
+    #: ``(path, reason)``: runs found that their tool no longer counts (:class:`NotARun`),
+    #: neither rows nor skips; ``files_found`` still counts them.
+    left_out: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -303,6 +306,9 @@ def _read_file(
             settings = read_settings(path, options.load)
         if options.flatten and layout is None:
             settings = flatten_settings(settings, path)
+    except NotARun as error:
+        chunk.left_out.append((path, error.reason))
+        return
     except SettingsFileError as error:
         # a run's other file names itself in the reason: the skip is the run's
         reason = error.reason if error.path == path else f"{error.path}: {error.reason}"
@@ -375,6 +381,7 @@ def merge_chunks(chunks: Iterator[ChunkRead]) -> TreeRead:
         read.symlinked += chunk.symlinked
         read.incomplete += chunk.incomplete
         read.metrics |= chunk.metrics
+        read.left_out += chunk.left_out
         for key, seen_kinds in chunk.tally.kinds.items():
             kinds.setdefault(key, set()).update(seen_kinds)
         for key, notes in chunk.tally.notes.items():

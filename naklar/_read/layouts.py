@@ -24,11 +24,27 @@ from typing import Any
 from ..errors import NaklarError, SettingsFileError
 from .loaders import Loader, loader_for, read_settings
 
-__all__ = ["RunLayout", "RunParts", "files_layout", "run_directory", "missing_anchor"]
+__all__ = ["RunLayout", "RunParts", "NotARun", "files_layout", "run_directory", "missing_anchor"]
 
 #: What reading a run gives: each file's settings, ``(label, settings)``, in
 #: order (flattened and merged by the reader), and the files it lacked.
 RunParts = tuple[list[tuple[str, dict[str, Any]]], list[str]]
+
+
+class NotARun(Exception):
+    """A run folder its own tool no longer counts as a run (MLflow's deleted runs).
+
+    Not an error: the reader lists it in :attr:`naklar._read.tree.LoadReport.left_out`,
+    neither a row nor a skip, with no warning and whatever ``on_error`` says.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path = path
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -44,7 +60,8 @@ class RunLayout:
         Names (files or directories) whose presence makes a directory a run.
     read:
         ``read(run_dir)`` -> :data:`RunParts`; raises :class:`SettingsFileError`
-        for a run that cannot be a row.
+        for a run that cannot be a row, :class:`NotARun` for one its tool
+        leaves out of its own views.
     files:
         ``files(run_dir)`` -> every path the row is read from (files or
         directories whose listing it reads): a refresh stamps them all.

@@ -106,7 +106,9 @@ class LoadReport:
     """What one load did: ``loaded + len(skipped) == files_found`` always.
 
     ``loaded`` counts the files read into rows; with ``autoload=False`` they
-    were read to define the table and ``inserted`` is False.
+    were read to define the table and ``inserted`` is False. Runs in
+    ``left_out`` are not counted in ``files_found``: their tool no longer
+    counts them as runs (MLflow's deleted runs), so they are neither rows nor skips.
     """
 
     root_dir: str
@@ -123,6 +125,9 @@ class LoadReport:
     #: Rows whose run lacked some of its files (metrics of a crashed or running
     #: run): their columns from those files are NULL.
     incomplete: list[Skipped] = field(default_factory=list)
+    #: Runs found that their tool leaves out of its own views (a run deleted in
+    #: MLflow): not rows, not skips, not errors.
+    left_out: list[Skipped] = field(default_factory=list)
     #: False when ``autoload=False`` defined the table without inserting rows.
     inserted: bool = True
     #: Set by a refresh: what it added, updated, removed and skipped.
@@ -144,6 +149,7 @@ class LoadReport:
         lines += [f"  skipped {entry}" for entry in self.skipped]
         lines += [f"  row without {entry.reason}: {entry.path}" for entry in self.incomplete]
         lines += [f"  not walked {entry}" for entry in self.walk_problems]
+        lines += [f"  left out {entry}" for entry in self.left_out]
         lines += [f"  key {key!r} left out: {why}" for key, why in self.dropped_keys.items()]
         lines += [f"  key {key!r} stored as {name!r}" for key, name in self.renamed_keys.items()]
         return "\n".join(lines)
@@ -345,7 +351,7 @@ class PendingLoad:
         if options.on_error == "raise":
             raise_first_problem(read)
         root_dir, dict_file = self.read_options.root_dir, described(options)
-        if not read.files_found:
+        if read.files_found == len(read.left_out):
             raise NoSettingsFilesError(_nothing_found_message(root_dir, dict_file, read))
         report = LoadReport(root_dir, dict_file)
         if not read.rows and options.on_error != "ignore":
@@ -379,13 +385,16 @@ def finish_load(
     read: TreeRead, report: LoadReport, on_error: OnError, on_unsupported: OnError
 ) -> LoadedTree:
     """Account for every file, drop unsupported keys, rename reserved ones, resolve kinds."""
-    report.files_found = read.files_found
+    # a run its tool leaves out is not one found: the report lists it apart
+    report.files_found = read.files_found - len(read.left_out)
     # unreadable entries were found during the walk, the rest while reading
     skipped = sorted(read.skipped, key=lambda entry: natural_key(entry[0]))
     report.skipped = [Skipped(path, reason) for path, reason in skipped]
     report.walk_problems = [Skipped(path, reason) for path, reason in read.walk_problems]
     incomplete = sorted(read.incomplete, key=lambda entry: natural_key(entry[0]))
     report.incomplete = [Skipped(path, files) for path, files in incomplete]
+    left_out = sorted(read.left_out, key=lambda entry: natural_key(entry[0]))
+    report.left_out = [Skipped(path, reason) for path, reason in left_out]
     report.metrics = set(read.metrics)
     report.loaded = len(read.rows)
     tally, rows = read.tally, read.rows
@@ -441,6 +450,12 @@ def _warn_about_unknown_restrict_keys(
 
 
 def _nothing_found_message(root_dir: str, dict_file: str, found: TreeRead) -> str:
+    if found.left_out:
+        path, reason = min(found.left_out, key=lambda entry: natural_key(entry[0]))
+        return (
+            f"every {dict_file} run under {root_dir!r} is left out ({len(found.left_out)} "
+            f"found), as {path}: {reason}; there is nothing to load"
+        )
     message = (
         f"no file named {dict_file!r} under {root_dir!r}; pass dict_file= with the name "
         "of the settings file each run directory holds"

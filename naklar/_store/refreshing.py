@@ -191,6 +191,8 @@ def plan_refresh(
     # the walk's findings: unreadable entries are skipped too, and skips count out of every file
     read.skipped += on_disk.skipped
     read.walk_problems += on_disk.walk_problems
+    # a run left out (deleted in MLflow) has no row, so no index entry: the walk finds it
+    # new every time, and the read lists it in read.left_out, which finish_load takes out
     read.files_found = on_disk.files_found
     if options.on_error == "raise":
         raise_first_problem(read)

@@ -5,7 +5,10 @@ becomes a number (``'2'`` -> 2), so ``max_depth__gt=5`` compares numbers. Each
 metric is a file of ``<timestamp> <value> <step>`` lines; the final value is
 that of the largest ``(step, timestamp)``, MLflow's own rule. Tags become
 ``tags.<key>``. An experiment's ``meta.yaml``, ``.trash/`` and the artifacts
-are not runs. MLflow is not imported: the files are read as they are.
+are not runs. A run deleted in MLflow (``lifecycle_stage: deleted`` in its
+``meta.yaml``; the folder stays until ``mlflow gc``) is left out, as MLflow's
+own views leave it out, and listed in the load report. MLflow is not
+imported: the files are read as they are.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import re
 from typing import Any
 
 from ...errors import SettingsFileError
-from ..layouts import RunLayout, RunParts
+from ..layouts import NotARun, RunLayout, RunParts
 from . import mlflow_db
 from .common import (
     facts_part,
@@ -36,7 +39,10 @@ STATUS_NAMES = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KI
 
 
 def read_run(run_dir: str) -> RunParts:
-    meta = read_yaml(require_config(run_dir, META))
+    meta_path = require_config(run_dir, META)
+    meta = read_yaml(meta_path)
+    if meta.get("lifecycle_stage") == "deleted":
+        raise NotARun(meta_path, mlflow_db.DELETED)
     params = {key: param_value(text) for key, text in _files_in(run_dir, "params").items()}
     metrics = {
         key: _final_metric(os.path.join(run_dir, "metrics", *key.split("/")), text)
@@ -94,12 +100,17 @@ def _final_metric(path: str, text: str) -> float | None:
 
 
 def run_files(run_dir: str) -> list[str]:
-    """meta.yaml, the folders (a new param, metric or tag changes them) and every metric file."""
+    """meta.yaml, the folders (a new param, metric or tag changes them) and every file in them.
+
+    MLflow rewrites a tag's file in place (``set_tag`` on an existing key), which
+    leaves its folder's mtime as it was: only the file's own stamp shows it.
+    """
     files = [os.path.join(run_dir, META)]
     files += [os.path.join(run_dir, folder) for folder in FOLDERS]
-    metrics = os.path.join(run_dir, "metrics")
-    for directory, _, names in os.walk(metrics):
-        files += [os.path.join(directory, name) for name in sorted(names)]
+    for folder in FOLDERS:
+        for directory, subdirectories, names in os.walk(os.path.join(run_dir, folder)):
+            subdirectories.sort()  # the same order on every refresh: the stamp hashes it
+            files += [os.path.join(directory, name) for name in sorted(names)]
     return files
 
 

@@ -6,7 +6,8 @@ that logged none has no folder. So the runs are listed from the database, each
 under the directory its artifacts would have, ``mlruns/<experiment id>/<run id>``
 (as in the file store). Columns are named as for the file store
 (:mod:`naklar._read.sources.mlflow`); status is text here (``'FINISHED'``).
-Deleted runs are not runs.
+A deleted run (``lifecycle_stage = 'deleted'``) is listed but left out, as
+MLflow's own views leave it out, and named in the load report.
 
 SQLAlchemy is imported when a database is read, not with this module: the
 reading layer imports no SQLAlchemy at module level. The database is read once
@@ -20,7 +21,7 @@ import os
 from typing import Any
 
 from ...errors import SettingsFileError
-from ..layouts import RunLayout, RunParts
+from ..layouts import NotARun, RunLayout, RunParts
 from .common import facts_part, metrics_part, param_value, utc_from_seconds
 
 __all__ = ["DATABASE", "layout", "recognises"]
@@ -29,9 +30,12 @@ DATABASE = "mlflow.db"
 #: The anchor of a run read from the database: no file, a name for the report.
 ANCHOR = "(mlflow.db)"
 
-#: One run as read: its row's parts and its stamp's ``(size, mtime_ns)``, which change
-#: when the run does.
-_Run = tuple[list[tuple[str, dict[str, Any]]], tuple[int, int]]
+#: Why a deleted run is not a row, as the load report says it (as for the file store).
+DELETED = "deleted in MLflow (lifecycle_stage: deleted)"
+
+#: One run as read: its row's parts (``None`` for a deleted run) and its stamp's
+#: ``(size, mtime_ns)``, which change when the run does.
+_Run = tuple[list[tuple[str, dict[str, Any]]] | None, tuple[int, int]]
 #: database path -> (its files' sizes and mtimes, run directory -> run)
 _READ: dict[str, tuple[tuple[int, ...], dict[str, _Run]]] = {}
 
@@ -68,8 +72,8 @@ def _read_database(database: str, root: str) -> dict[str, _Run]:
         with engine.connect() as connection:
             runs = connection.execute(
                 sa.text(
-                    "SELECT run_uuid, name, status, start_time, end_time, experiment_id "
-                    "FROM runs WHERE lifecycle_stage != 'deleted'"
+                    "SELECT run_uuid, name, status, start_time, end_time, experiment_id, "
+                    "lifecycle_stage FROM runs"
                 )
             ).all()
             params = connection.execute(sa.text("SELECT run_uuid, key, value FROM params")).all()
@@ -93,7 +97,7 @@ def _read_database(database: str, root: str) -> dict[str, _Run]:
     for run_uuid, key, value in tags:
         by_run.setdefault(run_uuid, {}).setdefault("tags", {})["tags." + key] = value
     found: dict[str, _Run] = {}
-    for run_uuid, name, status, start, end, experiment_id in runs:
+    for run_uuid, name, status, start, end, experiment_id, stage in runs:
         entry = by_run.get(run_uuid, {})
         facts = {
             "id": run_uuid,
@@ -109,20 +113,24 @@ def _read_database(database: str, root: str) -> dict[str, _Run]:
             ("tags", entry.get("tags", {})),
             facts_part("runs", facts),
         ]
+        row = None if stage == "deleted" else parts  # so deleting or restoring changes the stamp
         logged = entry.get("versions", {})
         # hashlib, not hash(): a store that outlives the process compares it in another one
-        text = repr((status, end, sorted(logged.items()), parts)).encode()
+        text = repr((status, end, sorted(logged.items()), row)).encode()
         changes = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
         # the run's own latest time, so that one run's change leaves the others unchanged
         latest_ms = max([start or 0, end or 0, *(time for _, time in logged.values())])
         version = (changes & ((1 << 62) - 1), latest_ms * 1_000_000)
         directory = os.path.join(root, "mlruns", str(experiment_id), run_uuid)
-        found[directory] = (parts, version)
+        found[directory] = (row, version)
     return found
 
 
 def list_runs(root: str) -> list[str]:
-    """The anchor path of every run in the database, in the database's order of runs."""
+    """The anchor path of every run in the database, in the database's order of runs.
+
+    Deleted runs too: reading one says it is left out, so the report lists it.
+    """
     return [os.path.join(directory, ANCHOR) for directory in _runs(root)]
 
 
@@ -131,6 +139,8 @@ def read_run(run_dir: str) -> RunParts:
     run = _runs(root).get(run_dir)
     if run is None:
         raise SettingsFileError(run_dir, "the run is no longer in mlflow.db")
+    if run[0] is None:
+        raise NotARun(os.path.join(run_dir, ANCHOR), DELETED)
     return run[0], []
 
 
