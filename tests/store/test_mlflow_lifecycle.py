@@ -94,6 +94,18 @@ def test_a_run_deleted_before_the_load_is_left_out_and_listed(
     assert f"  left out {left_out_path(root, store)}: {DELETED}" in str(report).splitlines()
 
 
+def test_the_runs_of_an_experiment_deleted_in_the_database_are_left_out_and_listed(
+    tmp_path: Path,
+) -> None:
+    # MLflow's file store moves a deleted experiment to .trash/; its database marks it
+    root = copy_of("sqlite", tmp_path)
+    with contextlib.closing(sqlite3.connect(root / "mlflow.db")) as connection, connection:
+        connection.execute("UPDATE experiments SET lifecycle_stage = 'deleted'")
+
+    with pytest.raises(NoSettingsFilesError, match="its experiment is deleted in MLflow"):
+        naklar.load(root, source="mlflow")
+
+
 @pytest.mark.parametrize("store", STORES)
 def test_a_tree_of_deleted_runs_only_says_so(store: str, tmp_path: Path) -> None:
     root = copy_of(store, tmp_path)

@@ -6,8 +6,9 @@ that logged none has no folder. So the runs are listed from the database, each
 under the directory its artifacts would have, ``mlruns/<experiment id>/<run id>``
 (as in the file store). Columns are named as for the file store
 (:mod:`naklar._read.sources.mlflow`); status is text here (``'FINISHED'``).
-A deleted run (``lifecycle_stage = 'deleted'``) is listed but left out, as
-MLflow's own views leave it out, and named in the load report.
+A deleted run (``lifecycle_stage = 'deleted'``), or a run of a deleted
+experiment, is listed but left out, as MLflow's own views leave it out, and
+named in the load report.
 
 SQLAlchemy is imported when a database is read, not with this module: the
 reading layer imports no SQLAlchemy at module level. The database is read once
@@ -32,10 +33,12 @@ ANCHOR = "(mlflow.db)"
 
 #: Why a deleted run is not a row, as the load report says it (as for the file store).
 DELETED = "deleted in MLflow (lifecycle_stage: deleted)"
+#: The file store moves a deleted experiment to ``.trash/``; the database marks it.
+EXPERIMENT_DELETED = "its experiment is deleted in MLflow (lifecycle_stage: deleted)"
 
-#: One run as read: its row's parts (``None`` for a deleted run) and its stamp's
+#: One run as read: its row's parts, or why it is left out, and its stamp's
 #: ``(size, mtime_ns)``, which change when the run does.
-_Run = tuple[list[tuple[str, dict[str, Any]]] | None, tuple[int, int]]
+_Run = tuple[list[tuple[str, dict[str, Any]]] | str, tuple[int, int]]
 #: database path -> (its files' sizes and mtimes, run directory -> run)
 _READ: dict[str, tuple[tuple[int, ...], dict[str, _Run]]] = {}
 
@@ -72,8 +75,9 @@ def _read_database(database: str, root: str) -> dict[str, _Run]:
         with engine.connect() as connection:
             runs = connection.execute(
                 sa.text(
-                    "SELECT run_uuid, name, status, start_time, end_time, experiment_id, "
-                    "lifecycle_stage FROM runs"
+                    "SELECT r.run_uuid, r.name, r.status, r.start_time, r.end_time, "
+                    "r.experiment_id, r.lifecycle_stage, e.lifecycle_stage FROM runs AS r "
+                    "LEFT JOIN experiments AS e ON e.experiment_id = r.experiment_id"
                 )
             ).all()
             params = connection.execute(sa.text("SELECT run_uuid, key, value FROM params")).all()
@@ -97,7 +101,7 @@ def _read_database(database: str, root: str) -> dict[str, _Run]:
     for run_uuid, key, value in tags:
         by_run.setdefault(run_uuid, {}).setdefault("tags", {})["tags." + key] = value
     found: dict[str, _Run] = {}
-    for run_uuid, name, status, start, end, experiment_id, stage in runs:
+    for run_uuid, name, status, start, end, experiment_id, stage, experiment_stage in runs:
         entry = by_run.get(run_uuid, {})
         facts = {
             "id": run_uuid,
@@ -113,7 +117,12 @@ def _read_database(database: str, root: str) -> dict[str, _Run]:
             ("tags", entry.get("tags", {})),
             facts_part("runs", facts),
         ]
-        row = None if stage == "deleted" else parts  # so deleting or restoring changes the stamp
+        # the stamp hashes the row or the reason: deleting or restoring changes it
+        row: list[tuple[str, dict[str, Any]]] | str = parts
+        if stage == "deleted":
+            row = DELETED
+        elif experiment_stage == "deleted":
+            row = EXPERIMENT_DELETED
         logged = entry.get("versions", {})
         # hashlib, not hash(): a store that outlives the process compares it in another one
         text = repr((status, end, sorted(logged.items()), row)).encode()
@@ -139,8 +148,8 @@ def read_run(run_dir: str) -> RunParts:
     run = _runs(root).get(run_dir)
     if run is None:
         raise SettingsFileError(run_dir, "the run is no longer in mlflow.db")
-    if run[0] is None:
-        raise NotARun(os.path.join(run_dir, ANCHOR), DELETED)
+    if isinstance(run[0], str):
+        raise NotARun(os.path.join(run_dir, ANCHOR), run[0])
     return run[0], []
 
 
