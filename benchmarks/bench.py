@@ -13,7 +13,6 @@ them all alike. Trees are made once under benchmarks/trees/ and reused.
 from __future__ import annotations
 
 import argparse
-import compileall
 import dataclasses
 import json
 import os
@@ -27,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from _common import compile_bytecode
 from make_tree import make_tree
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -133,20 +133,6 @@ def warm_page_cache(tree: Path) -> None:
         for name in files:
             with open(os.path.join(dirpath, name), "rb") as f:
                 f.read()
-
-
-def compile_bytecode(checkouts: list[Path]) -> None:
-    """Write the bytecode of naklar and the contestants' modules, as an install would.
-
-    naklar is imported from a checkout; where ``PYTHONDONTWRITEBYTECODE`` is set
-    (this machine sets it) no ``.pyc`` is ever written, and every naklar process
-    would compile its 6,000 lines first (about 0.1 s here), which a package installed
-    by pip (it compiles on install) never does. pandas, SQLAlchemy and sqlite-utils
-    are installed, so theirs exist already.
-    """
-    for checkout in checkouts:
-        compileall.compile_dir(checkout / "naklar", quiet=1)
-        compileall.compile_dir(checkout / "benchmarks", maxlevels=0, quiet=1)
 
 
 def record(cell: Cell, outcome: Outcome) -> str:

@@ -39,6 +39,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import compile_bytecode
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 TREES = BENCH_DIR / "trees"
@@ -336,6 +338,7 @@ def main() -> None:
         contestant(args.contestant, args.root)
         return
     chosen = args.scenarios.split(",")
+    compile_bytecode([REPO_ROOT])  # as installing naklar does (see _common.py)
     if "hydra" in chosen:
         scenario("hydra", make_hydra_tree(args.hydra_runs), args.repeat)
     if "raytune" in chosen:
