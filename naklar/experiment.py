@@ -185,7 +185,9 @@ def initialise(
         "initialise",
     )
     if _store is None:  # a new in-memory store: read while SQLAlchemy and pandas import
-        _, report = load_into_new_store(store, root_dir, options, autoload=autoload)
+        _, report = load_into_new_store(
+            store, root_dir, options, autoload=autoload, import_orm=True
+        )
         return report
     return _store.load_with(root_dir, options, autoload=autoload)
 

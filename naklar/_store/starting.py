@@ -8,6 +8,12 @@ the store exists: the walk is planned, a forked worker starts reading, and
 only then are the store (SQLAlchemy) and the frame machinery (pandas)
 imported. :func:`naklar.experiment.initialise` and :func:`naklar.load` both
 start this way; what it buys is measured in ``benchmarks/README.md``.
+
+SQLAlchemy's ORM, which only the mapped class ``E`` needs (7 MiB, 35 ms), is
+imported then too for :func:`~naklar.experiment.initialise`, whose documented
+filters are ``experiment.E`` expressions: there it costs no time. A store from
+:func:`naklar.load` imports it when ``store.E`` is first used, so a load that
+filters by keyword never holds it.
 """
 
 from __future__ import annotations
@@ -32,12 +38,18 @@ def load_into_new_store(
     options: LoadOptions,
     *,
     autoload: bool = True,
+    import_orm: bool = False,
 ) -> tuple[Store, LoadReport]:
-    """Start reading, then ``make_store()`` (an in-memory one), then load into it."""
+    """Start reading, then ``make_store()`` (an in-memory one), then load into it.
+
+    ``import_orm`` imports SQLAlchemy's ORM while the files are read, for ``E``.
+    """
     started = start_loading(os.fspath(root_dir), options, start_workers_now=True)
     try:
         store = make_store()
         importlib.import_module("naklar._query.frames")  # frames need pandas: import it now
+        if import_orm:
+            importlib.import_module("sqlalchemy.orm")
         return store, store.load_with(root_dir, options, autoload=autoload, started=started)
     except BaseException:
         started.cancel()  # no worker may outlive a load that failed
