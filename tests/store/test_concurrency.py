@@ -26,6 +26,12 @@ import naklar
 from naklar._store.catalog import Catalog
 
 FORK = multiprocessing.get_context("fork")
+# Under pytest-xdist each test process runs execnet's receiving thread, so Python
+# 3.12+ warns at every fork. The children here open a database and call naklar;
+# nothing of theirs waits on that thread's locks.
+pytestmark = pytest.mark.filterwarnings(
+    r"ignore:This process \(pid=\d+\) is multi-threaded, use of fork\(\):DeprecationWarning"
+)
 #: Longest a test waits for one process's answer: far longer than any step takes.
 PATIENCE_SECONDS = 240
 #: How long the writer changes the tree while others refresh.
