@@ -22,13 +22,13 @@ NOTEBOOK = HERE.parent / "notebooks" / "walkthrough.ipynb"
 
 def main() -> None:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    notebook.cells.append(
-        nbformat.v4.new_code_cell("heatmap.figure.savefig('heatmap.png', dpi=80, bbox_inches='tight')")
-    )
+    save = "heatmap.figure.savefig('heatmap.png', dpi=80, bbox_inches='tight')"
+    notebook.cells.append(nbformat.v4.new_code_cell(save))
     os.environ["MPLBACKEND"] = "Agg"
     with tempfile.TemporaryDirectory() as directory:
+        resources = {"metadata": {"path": directory}}
         client = nbclient.NotebookClient(
-            notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": directory}}
+            notebook, timeout=300, kernel_name="python3", resources=resources
         )
         client.execute()
         shutil.copyfile(Path(directory) / "heatmap.png", HERE / "heatmap.png")
