@@ -249,6 +249,55 @@ def test_refresh_sees_a_new_ray_trial_status_in_the_experiment_state(tmp_path: P
     assert sorted(store.frame()["run.status"]) == ["RUNNING"] + ["TERMINATED"] * 4
 
 
+def ray_tree_without_json_logs(tmp_path: Path) -> Path:
+    """The Ray Tune tree as a run with the JSON logger off writes it: no result.json."""
+    root = tmp_path / "raytune"
+    shutil.copytree(FIXTURES / "raytune", root)
+    for result in root.glob("*/*/result.json"):
+        result.unlink()
+    return root
+
+
+def test_ray_trials_without_result_json_take_their_final_metrics_from_progress_csv(
+    tmp_path: Path,
+) -> None:
+    store = naklar.load(ray_tree_without_json_logs(tmp_path), source="raytune")
+    rows = rows_by_directory(store)
+
+    assert store.report.incomplete == []
+    for run in expected_runs("raytune"):
+        metrics = {f"metrics.{name}": value for name, value in run["metrics"].items()}
+        assert {key: rows[run["id"]].get(key) for key in metrics} == metrics, run["id"]
+    assert {rows[run["id"]]["metrics.done"] for run in expected_runs("raytune")} == {False}
+
+
+def test_ray_progress_csv_leaves_older_rays_config_columns_out(tmp_path: Path) -> None:
+    root = ray_tree_without_json_logs(tmp_path)
+    progress = next((root / "naklar_sweep_crash").glob("*/progress.csv"))
+    header, row = progress.read_text().splitlines()
+    progress.write_text(f"{header},config/seed\n{row},7\n")
+
+    store = naklar.load(root, source="raytune")
+
+    assert not [column for column in store.columns if "config/" in column]
+    assert set(store.frame()["seed"]) == {0}  # params.json's, not the CSV's 7
+
+
+def test_refresh_sees_a_new_row_of_progress_csv(tmp_path: Path) -> None:
+    root = ray_tree_without_json_logs(tmp_path)
+    store = naklar.load(root, source="raytune")
+    progress = next((root / "naklar_sweep_crash").glob("*/progress.csv"))
+    header, row = progress.read_text().splitlines()
+    fields = row.split(",")
+    fields[header.split(",").index("loss")] = "0.05"
+    progress.write_text(f"{header}\n{row}\n{','.join(fields)}\n")
+
+    report = store.refresh()
+
+    assert report.changes is not None and report.changes.updated == 1
+    assert sorted(store.frame()["metrics.loss"])[0] == 0.05
+
+
 # -- MLflow's SQLite backend -------------------------------------------------------
 
 

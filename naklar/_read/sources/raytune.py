@@ -2,7 +2,10 @@
 
 ``params.json`` is the trial's nested config; ``result.json`` is JSON lines, one
 report per line: its last complete line, read from the end of the file, gives
-the final metrics (all its keys but the repeated ``config``). The trial's
+the final metrics (all its keys but the repeated ``config``). A trial whose
+JSON logger is off has only ``progress.csv``, one row per report: its last row
+gives them then (``True``/``False`` as booleans, as in ``result.json``; older
+Ray's ``config/...`` columns left out, as ``config`` is). The trial's
 status and start time exist only in the experiment's
 ``experiment_state-<date>.json`` (JSON strings inside JSON), read once per
 experiment and process while it is unchanged. ``experiment_state-*.json``,
@@ -17,7 +20,7 @@ import os
 from typing import Any
 
 from ..layouts import RunLayout, RunParts
-from ..loaders import last_json_line
+from ..loaders import last_json_line, load_csv_last
 from .common import (
     facts_part,
     found_near,
@@ -29,7 +32,7 @@ from .common import (
 
 __all__ = ["layout", "recognises"]
 
-PARAMS, RESULT = "params.json", "result.json"
+PARAMS, RESULT, PROGRESS = "params.json", "result.json", "progress.csv"
 _STATE_PREFIX = "experiment_state-"
 
 #: experiment folder -> (its mtime, its newest state file, that file's mtime, trial facts)
@@ -39,18 +42,38 @@ _STATES: dict[str, tuple[int, str | None, int, dict[str, dict[str, Any]]]] = {}
 def read_run(run_dir: str) -> RunParts:
     missing: list[str] = []
     parts: list[tuple[str, dict[str, Any]]] = [(PARAMS, read_json(require_config(run_dir, PARAMS)))]
+    last = _last_report(run_dir)
+    if last is None:
+        missing.append(RESULT)
+    else:
+        parts.append(metrics_part(*last))
+    experiment, trial = os.path.split(run_dir)
+    facts = dict(_experiment_state(experiment)[1].get(trial, {}))
+    facts.setdefault("id", last[1].get("trial_id") if last else None)
+    parts.append(facts_part("experiment_state", facts))
+    return parts, missing
+
+
+def _last_report(run_dir: str) -> tuple[str, dict[str, Any]] | None:
+    """``(file, report)``: the trial's last report, from result.json or else progress.csv."""
     result_path = os.path.join(run_dir, RESULT)
     last = last_json_line(result_path) if os.path.exists(result_path) else None
     if isinstance(last, dict):
         last.pop("config", None)
-        parts.append(metrics_part(RESULT, last))
-    else:
-        missing.append(RESULT)
-    experiment, trial = os.path.split(run_dir)
-    facts = dict(_experiment_state(experiment)[1].get(trial, {}))
-    facts.setdefault("id", (last or {}).get("trial_id") if isinstance(last, dict) else None)
-    parts.append(facts_part("experiment_state", facts))
-    return parts, missing
+        return RESULT, last
+    progress_path = os.path.join(run_dir, PROGRESS)
+    if not os.path.exists(progress_path):
+        return None
+    row = {
+        key: _BOOLEANS.get(value, value)
+        for key, value in load_csv_last(progress_path).items()
+        if not key.startswith("config/")
+    }
+    return (PROGRESS, row) if row else None
+
+
+#: How Ray's CSV logger writes a report's booleans (``done``).
+_BOOLEANS = {"True": True, "False": False}
 
 
 def _experiment_state(experiment: str) -> tuple[str | None, dict[str, dict[str, Any]]]:
@@ -108,8 +131,8 @@ def _read_state(path: str) -> dict[str, dict[str, Any]]:
 
 
 def run_files(run_dir: str) -> list[str]:
-    """params.json, result.json and the experiment's newest state file (statuses)."""
-    files = [os.path.join(run_dir, PARAMS), os.path.join(run_dir, RESULT)]
+    """params.json, result.json, progress.csv and the experiment's newest state file."""
+    files = [os.path.join(run_dir, name) for name in (PARAMS, RESULT, PROGRESS)]
     state = _experiment_state(os.path.dirname(run_dir))[0]
     return files + ([state] if state else [])
 
