@@ -388,6 +388,7 @@ class Store:
         if plan.writes_nothing:
             self._use_record(record, decorators)
             return self._refreshed(plan, len(indexed))
+        written: tuple[sa.Table, dict[str, ColumnSpec]] | None = None
         with self._writing("refresh the store") as connection:
             record = self._stored_state(connection, runs=False)[0]
             if record.revision != plan.revision:
@@ -406,14 +407,18 @@ class Store:
             elif not plan.writes_nothing:
                 plan.record = plan.record.revised()
                 specs = specs_from_record(plan.record, decorators)
-                table, _ = self._build_table(specs)
-                write_refresh(connection, self._catalog, table, specs, plan)
+                written = self._build_table(specs)
+                write_refresh(connection, self._catalog, written[0], specs, plan)
             count = self._catalog.count_runs(connection)
         if plan.reload:
             report = self._loaded(loaded, code.options_for(record), autoload=True)
             report.changes = plan.counts
             return report
-        self._use_record(plan.record, decorators)
+        if written is None:  # another process did the work meanwhile
+            self._use_record(plan.record, decorators)
+        else:  # the table just written, now that it is committed
+            self._use_table(*written)
+            self._record = plan.record
         return self._refreshed(plan, count)
 
     def _stored_state(
