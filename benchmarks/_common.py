@@ -41,9 +41,10 @@ def contestant_parser(description: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def peak_rss_mib() -> float:
+def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
+    """The peak RSS of this process (or, with ``RUSAGE_CHILDREN``, of its largest child)."""
     # ru_maxrss is in KiB on Linux (bytes on macOS; the suite targets Linux).
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def report(frame: pd.DataFrame) -> None:

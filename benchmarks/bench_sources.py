@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import compile_bytecode
+from _common import compile_bytecode, peak_rss_mib
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -219,9 +219,6 @@ def contestant(name: str, root: str) -> None:
     """Run one contestant in this process and print its result line."""
     import resource
 
-    def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
-        return round(resource.getrusage(who).ru_maxrss / 1024, 1)
-
     started = time.perf_counter()
     store = None
     if name == "hand_hydra":
@@ -237,15 +234,15 @@ def contestant(name: str, root: str) -> None:
     line = {
         "rows": len(frame),
         "work_s": round(work_s, 3),
-        "maxrss_mib": peak_rss_mib(),
+        "maxrss_mib": round(peak_rss_mib(), 1),
         # the largest of naklar's reading workers (forked before pandas is imported)
-        "worker_mib": peak_rss_mib(resource.RUSAGE_CHILDREN),
+        "worker_mib": round(peak_rss_mib(resource.RUSAGE_CHILDREN), 1),
     }
     if store is not None:
         refresh_started = time.perf_counter()
         report = store.refresh()
         line["refresh_s"] = round(time.perf_counter() - refresh_started, 3)
-        line["refreshed_mib"] = peak_rss_mib()
+        line["refreshed_mib"] = round(peak_rss_mib(), 1)
         assert report.changes is not None and report.changes.updated == 0, report
     print(json.dumps(line), flush=True)
 
